@@ -1,0 +1,1 @@
+"""信用分 backend. The composition root is :func:`app.factory.create_app`."""

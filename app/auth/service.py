@@ -1,0 +1,75 @@
+"""Staff accounts and tokens, department API keys: who is calling."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.auth.models import STAFF_ROLES, StaffToken, StaffUser
+from app.errors import ApiError
+from app.extensions import db
+from app.records.models import Department, DepartmentKey
+from app.security.secrets_util import digest, new_secret
+from app.timeutil import utcnow
+
+# Checked against when the username is unknown, so a wrong username costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def create_staff(username: str, password: str, role: str = "staff", display_name: str | None = None) -> StaffUser:
+    if role not in STAFF_ROLES:
+        raise ValueError(f"role must be one of {STAFF_ROLES}")
+    if len(password) < 10:
+        raise ValueError("password must be at least 10 characters")
+    user = StaffUser(username=username, password_hash=generate_password_hash(password), role=role,
+                     display_name=display_name or username)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def issue_staff_token(username: str, password: str) -> tuple[str, int]:
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        raise ApiError(401, "invalid_credentials", "用户名或密码不正确。")
+    ttl = current_app.config["STAFF_TOKEN_TTL_SECONDS"]
+    token = new_secret("st")
+    now = utcnow()
+    db.session.execute(delete(StaffToken).where(StaffToken.staff_id == user.id, StaffToken.expires_at < now))
+    db.session.add(StaffToken(token_digest=digest(token), staff_id=user.id, expires_at=now + timedelta(seconds=ttl)))
+    db.session.commit()
+    return token, ttl
+
+
+def staff_for_token(token: str) -> StaffUser | None:
+    row = db.session.get(StaffToken, digest(token))
+    if row is None or row.expires_at <= utcnow() or not row.staff.active:
+        return None
+    return row.staff
+
+
+def create_department(code: str, name: str, record_types: list[str]) -> Department:
+    department = Department(code=code, name=name, record_types=sorted(set(record_types)))
+    db.session.add(department)
+    db.session.flush()
+    return department
+
+
+def issue_department_key(department: Department) -> str:
+    """Return a new API key; only its digest is kept, so this is the one time it can be shown."""
+    key = new_secret("dk")
+    db.session.add(DepartmentKey(department_id=department.id, key_digest=digest(key)))
+    db.session.flush()
+    return key
+
+
+def department_for_key(key: str) -> Department | None:
+    row = db.session.scalar(select(DepartmentKey).where(DepartmentKey.key_digest == digest(key)))
+    if row is None or row.revoked_at is not None or not row.department.active:
+        return None
+    return row.department

@@ -1,0 +1,88 @@
+from flask import request
+from flask_smorest import Blueprint
+
+from app.audit import service as audit
+from app.auth.guards import staff_required
+from app.citizens import service
+from app.citizens.schemas import (
+    CitizenSummarySchema,
+    LookupRequestSchema,
+    ReasonQuerySchema,
+    RegisterCitizenSchema,
+    ScoreFileSchema,
+)
+from app.errors import ApiError
+from app.extensions import db
+from app.scoring import service as scoring
+
+blp = Blueprint("citizens", __name__, url_prefix="/api/v1/citizens", description="信用中心：居民信用档案")
+
+STAFF_AUTH = [{"staffToken": []}]
+
+
+def _shape_summary(citizen) -> dict:
+    data = CitizenSummarySchema().dump(citizen)
+    data["consents"] = CitizenSummarySchema().dump({"consents": service.consents_view(citizen)})["consents"]
+    return data
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(RegisterCitizenSchema)
+@blp.response(201, CitizenSummarySchema)
+@blp.doc(summary="登记居民（窗口办理）", security=STAFF_AUTH)
+@staff_required()
+def register(body):
+    citizen = service.register(body["name"], body["id_number"], body["phone"])
+    if body["scoring_consent"]:
+        service.grant_consent(citizen, "scoring", channel="counter")
+    audit.log(citizen.id, "citizen.register", "窗口登记")
+    db.session.commit()
+    if body["scoring_consent"]:
+        scoring.recompute_citizen(citizen, reason="授权后首次计算")
+    return _shape_summary(citizen)
+
+
+@blp.route("/lookup", methods=["POST"])
+@blp.arguments(LookupRequestSchema)
+@blp.response(200, CitizenSummarySchema)
+@blp.doc(summary="按身份证号码查找居民（号码只在请求体中）", security=STAFF_AUTH)
+@staff_required()
+def lookup(body):
+    citizen = service.find_by_id_number(body["id_number"])
+    if citizen is None:
+        raise ApiError(404, "citizen_not_found", "未找到该居民的信用档案。")
+    audit.log(citizen.id, "citizen.lookup", body["reason"])
+    db.session.commit()
+    return _shape_summary(citizen)
+
+
+@blp.route("/<ref>/score")
+@blp.arguments(ReasonQuerySchema, location="query")
+@blp.response(200, ScoreFileSchema)
+@blp.doc(summary="居民的信用分：四个维度、逐条记录的贡献、改进建议与历史", security=STAFF_AUTH)
+@staff_required()
+def score(query, ref):
+    citizen = service.get_by_ref(ref)
+    audit.log(citizen.id, "score.read", query["reason"])
+    db.session.commit()
+    return scoring.score_file(citizen)
+
+
+@blp.route("/<ref>/consents/<kind>", methods=["PUT", "DELETE"])
+@blp.response(200, CitizenSummarySchema)
+@blp.doc(summary="记录居民在窗口书面作出或撤回的授权", security=STAFF_AUTH)
+@staff_required()
+def consent(ref, kind):
+    citizen = service.get_by_ref(ref)
+    if request.method == "PUT":
+        changed = service.grant_consent(citizen, kind, channel="counter")
+        action = "consent.grant"
+    else:
+        changed = service.withdraw_consent(citizen, kind)
+        action = "consent.withdraw"
+    if changed:
+        audit.log(citizen.id, action, "窗口办理授权", {"kind": kind})
+    db.session.commit()
+    if changed and kind == "scoring":
+        scoring.recompute_citizen(citizen, reason="授权变更")
+    return _shape_summary(citizen)

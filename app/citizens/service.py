@@ -1,0 +1,129 @@
+"""The citizen registry (ID numbers encrypted, found through a blind index) and consents (授权)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import exists, select
+
+from app.citizens.idnumber import InvalidIdNumber, normalise, parse_adult_id_number
+from app.citizens.models import CONSENT_KINDS, Citizen, Consent
+from app.errors import ApiError
+from app.extensions import db
+from app.security.pii import mask_id_number, mask_phone, vault
+from app.timeutil import city_today, utcnow
+
+ID_PURPOSE = b"resident-id"
+PHONE_PURPOSE = b"phone"
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+CONSENT_NAMES = {"scoring": "信用评分授权", "partner_sharing": "城市互认共享授权", "raw_score_sharing": "分值共享授权"}
+
+
+def id_index(id_number: str) -> str:
+    return vault().blind_index(normalise(id_number), ID_PURPOSE)
+
+
+def invalid_id_error(error: InvalidIdNumber) -> ApiError:
+    return ApiError(422, error.code, error.message)
+
+
+def register(name: str, id_number: str, phone: str | None, today: date | None = None) -> Citizen:
+    try:
+        resident = parse_adult_id_number(id_number, today or city_today())
+    except InvalidIdNumber as error:
+        raise invalid_id_error(error) from None
+    name = (name or "").strip()
+    if not 2 <= len(name) <= 32:
+        raise ApiError(422, "invalid_name", "请填写与身份证一致的姓名。")
+    if phone is not None and not _MOBILE.match(phone):
+        raise ApiError(422, "invalid_phone", "手机号码格式不正确。")
+    index = id_index(resident.number)
+    if db.session.scalar(select(exists().where(Citizen.id_index == index))):
+        raise ApiError(409, "citizen_exists", "该身份证号码已登记。")
+    pii = vault()
+    citizen = Citizen(
+        name=name, id_cipher=pii.encrypt(resident.number, ID_PURPOSE), id_index=index,
+        id_masked=mask_id_number(resident.number), birth_date=resident.birth_date,
+        phone_cipher=pii.encrypt(phone, PHONE_PURPOSE) if phone else None,
+        phone_masked=mask_phone(phone) if phone else None,
+    )
+    db.session.add(citizen)
+    db.session.flush()
+    return citizen
+
+
+def find_by_id_number(id_number: str) -> Citizen | None:
+    return db.session.scalar(select(Citizen).where(Citizen.id_index == id_index(id_number)))
+
+
+def get_by_ref(ref: str) -> Citizen:
+    citizen = db.session.scalar(select(Citizen).where(Citizen.ref == ref))
+    if citizen is None:
+        raise ApiError(404, "citizen_not_found", "未找到该居民的信用档案。")
+    return citizen
+
+
+def _open_consent(citizen_id: int, kind: str) -> Consent | None:
+    return db.session.scalar(
+        select(Consent).where(Consent.citizen_id == citizen_id, Consent.kind == kind,
+                              Consent.withdrawn_at.is_(None)).order_by(Consent.granted_at.desc()).limit(1)
+    )
+
+
+def has_consent(citizen_id: int, kind: str) -> bool:
+    return _open_consent(citizen_id, kind) is not None
+
+
+def scoring_consent_clause():
+    """SQL condition: the citizen row has an open scoring consent (for streaming recomputes)."""
+    return exists().where(Consent.citizen_id == Citizen.id, Consent.kind == "scoring",
+                          Consent.withdrawn_at.is_(None))
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in CONSENT_KINDS:
+        raise ApiError(404, "unknown_consent", "没有这种授权。")
+
+
+def grant_consent(citizen: Citizen, kind: str, channel: str) -> bool:
+    """Record a grant; returns False when it was already granted (nothing changes)."""
+    _check_kind(kind)
+    if kind == "raw_score_sharing" and not has_consent(citizen.id, "partner_sharing"):
+        raise ApiError(409, "partner_sharing_required", "请先开启城市互认共享授权，再授权共享分值。")
+    if has_consent(citizen.id, kind):
+        return False
+    db.session.add(Consent(citizen_id=citizen.id, kind=kind, channel=channel))
+    db.session.flush()
+    return True
+
+
+def withdraw_consent(citizen: Citizen, kind: str) -> bool:
+    """Withdraw; returns False when there was nothing to withdraw. Raw-score sharing falls with partner sharing."""
+    _check_kind(kind)
+    kinds = [kind, "raw_score_sharing"] if kind == "partner_sharing" else [kind]
+    changed = False
+    for each in kinds:
+        consent = _open_consent(citizen.id, each)
+        if consent is not None:
+            consent.withdrawn_at = utcnow()
+            changed = True
+    db.session.flush()
+    return changed
+
+
+def consents_view(citizen: Citizen) -> list[dict]:
+    rows = db.session.scalars(
+        select(Consent).where(Consent.citizen_id == citizen.id).order_by(Consent.granted_at)
+    ).all()
+    latest: dict[str, Consent] = {row.kind: row for row in rows}
+    return [
+        {
+            "kind": kind, "name": CONSENT_NAMES[kind],
+            "granted": kind in latest and latest[kind].withdrawn_at is None,
+            "granted_at": latest[kind].granted_at if kind in latest else None,
+            "withdrawn_at": latest[kind].withdrawn_at if kind in latest else None,
+        }
+        for kind in CONSENT_KINDS
+    ]

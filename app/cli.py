@@ -1,0 +1,196 @@
+"""Operator commands: ``flask records import``, ``flask scores recompute``, ``flask audit verify``, ``flask demo …``."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, g
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from app.extensions import db, kv
+
+records_cli = AppGroup("records", help="信用记录归集")
+scores_cli = AppGroup("scores", help="信用分计算")
+audit_cli = AppGroup("audit", help="全过程留痕")
+staff_cli = AppGroup("staff", help="信用中心工作人员账号")
+departments_cli = AppGroup("departments", help="数据报送部门与接口密钥")
+
+_CSV_INT_FIELDS = ("quantity",)
+_RESUME_KEY = "scores:recompute:all:cursor"
+
+
+def _csv_rows(handle):
+    for row in csv.DictReader(handle):
+        clean = {key.strip(): value.strip() for key, value in row.items() if key and value not in (None, "")}
+        for name in _CSV_INT_FIELDS:
+            if name in clean and clean[name].isdigit():
+                clean[name] = int(clean[name])
+        yield clean
+
+
+@records_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--department", "department_code", required=True, help="报送部门代码")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="把被拒绝的行写入这个 CSV 文件")
+def import_records(path: Path, department_code: str, errors_path: Path | None):
+    """Import records from a CSV file (header: external_id,id_number,type_code,occurred_at,…)."""
+    from app.audit.service import Actor
+    from app.records import service
+    from app.records.models import Department
+
+    department = db.session.scalar(select(Department).where(Department.code == department_code))
+    if department is None:
+        raise click.ClickException(f"unknown department {department_code}")
+    g.actor = Actor("department", department.code)
+    chunk_size = min(1000, db.get_app().config["RECORDS_BATCH_MAX"])
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        total_rows = sum(1 for _ in handle) - 1
+    totals = {"accepted": 0, "updated": 0, "unchanged": 0}
+    rejected: list[dict] = []
+    queued = False
+    with path.open(encoding="utf-8-sig", newline="") as handle, \
+            click.progressbar(length=max(total_rows, 0), label="导入信用记录", file=sys.stderr) as bar:
+        chunk: list[dict] = []
+        offset = 0
+
+        def flush():
+            nonlocal offset, queued
+            # Line numbers in the report are the file's: header is line 1, first row line 2.
+            result = service.ingest(department, chunk, source=f"file:{path.name}", recompute_inline=False,
+                                    index_offset=offset + 2)
+            for key in totals:
+                totals[key] += getattr(result, key)
+            rejected.extend(result.rejected)
+            queued = queued or result.recompute == "queued"
+            bar.update(len(chunk))
+            offset += len(chunk)
+            chunk.clear()
+
+        for row in _csv_rows(handle):
+            chunk.append(row)
+            if len(chunk) >= chunk_size:
+                flush()
+        if chunk:
+            flush()
+    click.echo(f"accepted={totals['accepted']} updated={totals['updated']} unchanged={totals['unchanged']} "
+               f"rejected={len(rejected)}")
+    for entry in rejected[:20]:
+        click.echo(f"  line {entry['index']}: {entry['code']} {entry.get('external_id') or ''} {entry['message']}")
+    if len(rejected) > 20:
+        click.echo(f"  … {len(rejected) - 20} more")
+    if errors_path and rejected:
+        with errors_path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=["index", "external_id", "code", "field", "message"])
+            writer.writeheader()
+            writer.writerows(rejected)
+        click.echo(f"rejected rows written to {errors_path}")
+    if queued:
+        click.echo("citizens are marked for recompute: run `flask scores recompute --changed`")
+
+
+@scores_cli.command("recompute")
+@click.option("--all", "mode", flag_value="all", help="重算所有已授权居民")
+@click.option("--changed", "mode", flag_value="changed", default=True, help="只重算记录有变化的居民（默认）")
+@click.option("--resume", is_flag=True, help="--all 被中断后，从上次完成的位置继续")
+@click.option("--chunk-size", type=int, default=None)
+def recompute(mode: str, resume: bool, chunk_size: int | None):
+    """Recompute stored scores in chunks; safe to re-run after an interruption."""
+    from app.citizens.models import Citizen
+    from app.citizens.service import scoring_consent_clause
+    from app.scoring import service
+
+    stmt = select(func.count()).select_from(Citizen).where(scoring_consent_clause())
+    if mode == "changed":
+        stmt = stmt.where(Citizen.needs_recompute.is_(True))
+    start_after = int(kv.get(_RESUME_KEY) or 0) if (resume and mode == "all") else 0
+    if start_after:
+        stmt = stmt.where(Citizen.id > start_after)
+    todo = db.session.scalar(stmt) or 0
+    with click.progressbar(length=todo, label=f"重新计算信用分（{mode}）", file=sys.stderr) as bar:
+        done = {"n": 0}
+
+        def progress(stats):
+            bar.update(stats.processed - done["n"])
+            done["n"] = stats.processed
+            if mode == "all":
+                kv.set(_RESUME_KEY, stats.last_citizen_id)
+
+        stats = service.recompute(mode, chunk_size=chunk_size, start_after=start_after, on_chunk=progress,
+                                  reason="批量重新计算" if mode == "all" else "信用记录变更后重新计算")
+    if mode == "all":
+        kv.delete(_RESUME_KEY)
+    click.echo(f"processed={stats.processed} changed={stats.changed}")
+
+
+@audit_cli.command("verify")
+def verify_audit():
+    """Walk the hash chain and report the first broken link (exit status 1 if any)."""
+    from app.audit.service import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"audit chain intact: {report.checked} entries")
+        return
+    click.echo(f"audit chain BROKEN at seq {report.broken_at}: {report.problem} "
+               f"({report.checked} entries verified before it)", err=True)
+    sys.exit(1)
+
+
+@staff_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["staff", "admin"]), default="staff")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--display-name", default=None)
+def create_staff(username: str, role: str, password: str, display_name: str | None):
+    from app.auth.service import create_staff as create
+
+    try:
+        create(username, password, role, display_name)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"created {role} {username}")
+
+
+@departments_cli.command("create")
+@click.argument("code")
+@click.argument("name")
+@click.option("--types", required=True, help="逗号分隔的记录类型代码")
+def create_department(code: str, name: str, types: str):
+    from app.auth.service import create_department as create
+    from app.scoring.service import rules
+
+    record_types = [t.strip() for t in types.split(",") if t.strip()]
+    unknown = [t for t in record_types if t not in rules().catalog]
+    if unknown:
+        raise click.ClickException(f"unknown record types: {', '.join(unknown)}")
+    create(code, name, record_types)
+    db.session.commit()
+    click.echo(f"created department {code}")
+
+
+@departments_cli.command("issue-key")
+@click.argument("code")
+def issue_key(code: str):
+    """Print a new API key for the department (shown once; only its digest is stored)."""
+    from app.auth.service import issue_department_key
+    from app.records.models import Department
+
+    department = db.session.scalar(select(Department).where(Department.code == code))
+    if department is None:
+        raise click.ClickException(f"unknown department {code}")
+    key = issue_department_key(department)
+    db.session.commit()
+    click.echo(key)
+
+
+def register(app: Flask) -> None:
+    from app.demo.cli import demo_cli
+
+    for group in (records_cli, scores_cli, audit_cli, staff_cli, departments_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,82 @@
+"""Configuration read from the environment, with safe defaults for a first look.
+
+The embedded default (no DATABASE_URL / REDIS_URL) runs on a SQLite file under ``instance/`` and an
+in-process key-value store, so that a bare machine can start the demo and run the tests. Production
+sets DATABASE_URL (PostgreSQL) and REDIS_URL (Redis).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def _sqlalchemy_url(url: str) -> str:
+    # Operators paste libpq-style URLs; SQLAlchemy needs the driver named to pick psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", DEFAULT_INSTANCE))
+    SECRET_KEY = os.environ.get("SECRET_KEY")  # generated under instance/ when unset
+    SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'xinyongfen.db'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL")  # None: in-process store (fakeredis)
+    KEYS_DIR = Path(os.environ.get("KEYS_DIR", INSTANCE_PATH / "keys"))
+    PII_KEY = os.environ.get("PII_KEY")  # base64 of 32 bytes; AES-GCM key for ID numbers and phones
+    BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY")  # base64; HMAC key for lookups by ID number
+
+    # The city this instance serves; partner cities run the same code with other values.
+    CITY_CODE = os.environ.get("CITY_CODE", "330600")
+    CITY_NAME = os.environ.get("CITY_NAME", "绍兴")
+    SCORE_NAME = os.environ.get("SCORE_NAME", "绍兴信用分")
+    RULES_VERSION = os.environ.get("RULES_VERSION", "v1")
+
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
+    RECORDS_BATCH_MAX = _env_int("RECORDS_BATCH_MAX", 5000)
+    # A batch touching at most this many citizens is rescored before the answer; larger ones are queued.
+    BATCH_INLINE_RECOMPUTE_MAX = _env_int("BATCH_INLINE_RECOMPUTE_MAX", 500)
+    RECOMPUTE_CHUNK_SIZE = _env_int("RECOMPUTE_CHUNK_SIZE", 2000)
+    STAFF_TOKEN_TTL_SECONDS = _env_int("STAFF_TOKEN_TTL_SECONDS", 8 * 3600)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    API_TITLE = "信用分 API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    API_SPEC_OPTIONS = {
+        "info": {
+            "description": "个人信用分：评分、信易+权益、城市互认。Errors are JSON {code, status, message, errors?}.",
+        },
+        "components": {
+            "securitySchemes": {
+                "staffToken": {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token"},
+                "departmentKey": {"type": "http", "scheme": "bearer", "description": "部门接口密钥"},
+            }
+        },
+    }
+    TESTING = False
+
+
+class TestConfig(Config):
+    """Tests: SQLite and fakeredis unless DATABASE_URL / REDIS_URL point at real servers."""
+
+    TESTING = True
+    STAFF_TOKEN_TTL_SECONDS = 600

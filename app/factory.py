@@ -1,0 +1,81 @@
+"""The composition root: the only place that knows every part."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Flask
+from flask_smorest import Api
+
+from app.config import PROJECT_ROOT, Config
+from app.errors import register_error_handlers
+from app.extensions import db, kv, migrate
+from app.logging_setup import configure_logging
+from app.security.keys import load_or_create_secret
+from app.security.pii import PiiVault
+
+
+def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
+    instance_path = overrides.get("INSTANCE_PATH", getattr(config, "INSTANCE_PATH", Config.INSTANCE_PATH))
+    app = Flask(__name__, instance_path=str(instance_path))
+    app.config.from_object(config)
+    app.config.update(overrides)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    _ensure_local_dirs(app)
+    _load_secrets(app)
+    configure_logging(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    kv.init_app(app)
+    # One Api per app (it keeps the app and its spec), so tests and two-city runs can build several apps.
+    api = Api(app)
+    register_error_handlers(app)
+
+    _register_models()
+    _register_blueprints(api)
+    _register_cli(app)
+    return app
+
+
+def _ensure_local_dirs(app: Flask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _load_secrets(app: Flask) -> None:
+    keys_dir = app.config["KEYS_DIR"]
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = base64.b64encode(load_or_create_secret(None, keys_dir, "secret_key")).decode()
+    app.extensions["pii_vault"] = PiiVault(
+        load_or_create_secret(app.config.get("PII_KEY"), keys_dir, "pii_key"),
+        load_or_create_secret(app.config.get("BLIND_INDEX_KEY"), keys_dir, "blind_index_key"),
+    )
+
+
+def _register_models() -> None:
+    # Imported for their side effect of registering tables on the metadata (Alembic compares against it).
+    import app.audit.models  # noqa: F401
+    import app.auth.models  # noqa: F401
+    import app.citizens.models  # noqa: F401
+    import app.records.models  # noqa: F401
+    import app.scoring.models  # noqa: F401
+
+
+def _register_blueprints(api: Api) -> None:
+    from app.auth.api import blp as auth_blp
+    from app.citizens.api import blp as citizens_blp
+    from app.health.api import blp as health_blp
+    from app.records.api import blp as records_blp
+
+    for blueprint in (health_blp, auth_blp, citizens_blp, records_blp):
+        api.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,36 @@
+from flask import jsonify
+from flask_smorest import Blueprint
+from sqlalchemy import text
+
+from app.extensions import db, kv
+
+blp = Blueprint("health", __name__, description="进程与依赖的健康检查")
+
+
+@blp.route("/healthz")
+@blp.doc(summary="进程存活")
+def healthz():
+    return {"status": "ok"}
+
+
+@blp.route("/readyz")
+@blp.doc(summary="就绪：数据库与键值存储均可用时返回 200，否则 503 并指明哪一个")
+def readyz():
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:  # noqa: BLE001 - any failure means not ready; the reason is logged by the driver
+        db.session.rollback()
+        checks["database"] = "unavailable"
+    try:
+        kv.ping()
+        checks["kv"] = "ok"
+    except Exception:  # noqa: BLE001
+        checks["kv"] = "unavailable"
+    down = [name for name, state in checks.items() if state != "ok"]
+    if down:
+        body = {"code": "not_ready", "status": 503, "message": "服务暂时不可用：" + "、".join(down) + " 无法连接。",
+                "checks": checks}
+        return jsonify(body), 503
+    return {"status": "ready", "checks": checks}

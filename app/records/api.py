@@ -1,0 +1,53 @@
+from flask import g
+from flask_smorest import Blueprint
+
+from app.auth.guards import department_required, staff_required
+from app.records import service
+from app.records.schemas import (
+    BatchRequestSchema,
+    BatchResultSchema,
+    CatalogEntrySchema,
+    RecordRowSchema,
+    RecordSchema,
+    SingleRecordResultSchema,
+    StatusChangeSchema,
+)
+from app.scoring import service as scoring
+
+blp = Blueprint("records", __name__, url_prefix="/api/v1", description="信用信息目录与部门归集")
+
+DEPARTMENT_AUTH = [{"departmentKey": []}]
+
+
+@blp.route("/catalog")
+@blp.response(200, CatalogEntrySchema(many=True))
+@blp.doc(summary="公共信用信息目录（规则版本见 X-Rules-Version）")
+def catalog():
+    return list(scoring.rules().catalog.values()), 200, {"X-Rules-Version": scoring.rules().version}
+
+
+@blp.route("/records/batch", methods=["POST"])
+@blp.arguments(BatchRequestSchema)
+@blp.response(200, BatchResultSchema)
+@blp.doc(summary="批量归集信用记录（幂等：部门 + external_id）", security=DEPARTMENT_AUTH)
+@department_required
+def batch(body):
+    return service.ingest(g.department, body["records"]).as_dict()
+
+
+@blp.route("/records", methods=["POST"])
+@blp.arguments(RecordRowSchema)
+@blp.response(200, SingleRecordResultSchema)
+@blp.doc(summary="报送单条记录；当事人立即重新计分", security=DEPARTMENT_AUTH)
+@department_required
+def single(body):
+    return service.ingest_one(g.department, body)
+
+
+@blp.route("/records/<ref>", methods=["PATCH"])
+@blp.arguments(StatusChangeSchema)
+@blp.response(200, RecordSchema)
+@blp.doc(summary="工作人员更正记录状态（如撤销错误记录）；当事人立即重新计分", security=[{"staffToken": []}])
+@staff_required()
+def change_status(body, ref):
+    return service.change_status(ref, body["status"], body["reason"])

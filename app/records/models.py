@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.security.secrets_util import new_ref
+from app.timeutil import UTCDateTime, utcnow
+
+RECORD_STATUSES = ("active", "disputed", "repaired", "revoked", "expired")
+
+
+class Department(db.Model):
+    """A data-providing department (法院, 公安, 市场监管 …) and the catalog record types it owns."""
+
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    record_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    keys: Mapped[list[DepartmentKey]] = relationship(back_populates="department")
+
+
+class DepartmentKey(db.Model):
+    __tablename__ = "department_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"))
+    key_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    department: Mapped[Department] = relationship(back_populates="keys")
+
+
+class Record(db.Model):
+    """One public-credit record (归集) about one citizen, idempotent on (department, external id)."""
+
+    __tablename__ = "credit_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_ref)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    type_code: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    occurred_at: Mapped[date] = mapped_column(Date)
+    expires_at: Mapped[date | None] = mapped_column(Date)
+    incident_id: Mapped[str | None] = mapped_column(String(64))
+    grade: Mapped[str | None] = mapped_column(String(8))
+    quantity: Mapped[int] = mapped_column(default=1)
+    summary: Mapped[str | None] = mapped_column(String(500))
+    # Digest of what the department sent: a resend with the same digest changes nothing.
+    content_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    department: Mapped[Department] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("department_id", "external_id", name="uq_credit_record_department_external"),
+        Index("ix_credit_record_citizen", "citizen_id"),
+    )

@@ -1,0 +1,273 @@
+"""归集: departments push credit records; every row is accepted, updated, unchanged or rejected with a reason."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import insert, select, update
+
+from app.audit import service as audit
+from app.citizens.idnumber import InvalidIdNumber, parse_id_number
+from app.citizens.models import Citizen
+from app.citizens.service import id_index
+from app.errors import ApiError
+from app.extensions import db
+from app.records.models import Department, Record
+from app.scoring import service as scoring
+from app.security.secrets_util import new_ref
+from app.timeutil import city_today
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DEPARTMENT_STATUSES = ("active", "revoked")
+# Objection and repair own these statuses; a department's resend must not silently undo them.
+PROCESS_STATUSES = ("disputed", "repaired")
+_LOOKUP_CHUNK = 900  # stays under SQLite's bound-parameter limit
+
+REJECTION_MESSAGES = {
+    "malformed": "该行格式不正确。",
+    "invalid_id_number": "身份证号码无效。",
+    "unknown_citizen": "未找到该身份证号码对应的居民。",
+    "unknown_type": "信用信息目录中没有该记录类型。",
+    "type_not_owned": "本部门无权报送该类型的记录。",
+    "impossible_date": "日期不合理。",
+    "duplicate_in_batch": "同一批次中外部编号重复，仅保留第一次出现的记录。",
+}
+
+
+class RowRejected(Exception):
+    def __init__(self, code: str, message: str | None = None, field_name: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message or REJECTION_MESSAGES[code]
+        self.field = field_name
+
+
+@dataclass
+class BatchResult:
+    accepted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    recompute: str = "none"
+    record_refs: list[str | None] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"accepted": self.accepted, "updated": self.updated, "unchanged": self.unchanged,
+                "rejected": self.rejected, "recompute": self.recompute}
+
+
+@dataclass(frozen=True)
+class CleanRow:
+    index: int
+    external_id: str
+    id_index: str
+    birth_date: date
+    values: dict  # the Record columns the department controls
+    digest: str
+
+
+def _text(row: dict, name: str, max_len: int, required: bool = False) -> str | None:
+    value = row.get(name)
+    if value is None or value == "":
+        if required:
+            raise RowRejected("malformed", f"缺少字段 {name}。", name)
+        return None
+    if not isinstance(value, str) or len(value.strip()) > max_len:
+        raise RowRejected("malformed", f"字段 {name} 应为不超过 {max_len} 个字符的文本。", name)
+    return value.strip()
+
+
+def _date(row: dict, name: str, required: bool) -> date | None:
+    raw = _text(row, name, 10, required)
+    if raw is None:
+        return None
+    if not _DATE.match(raw):
+        raise RowRejected("malformed", f"字段 {name} 应为 YYYY-MM-DD 格式的日期。", name)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise RowRejected("impossible_date", f"日期 {raw} 不存在。", name) from None
+
+
+def _clean(index: int, row, department: Department, catalog, today: date) -> CleanRow:
+    if not isinstance(row, dict):
+        raise RowRejected("malformed", "每一行应为一个 JSON 对象。")
+    external_id = _text(row, "external_id", 64, required=True)
+    raw_id = _text(row, "id_number", 18, required=True)
+    try:
+        resident = parse_id_number(raw_id, today)
+    except InvalidIdNumber as error:
+        raise RowRejected("invalid_id_number", error.message, "id_number") from None
+    type_code = _text(row, "type_code", 32, required=True)
+    record_type = catalog.get(type_code)
+    if record_type is None:
+        raise RowRejected("unknown_type", field_name="type_code")
+    if type_code not in department.record_types:
+        raise RowRejected("type_not_owned", field_name="type_code")
+    occurred_at = _date(row, "occurred_at", required=True)
+    expires_at = _date(row, "expires_at", required=False)
+    if occurred_at > today:
+        raise RowRejected("impossible_date", "发生日期晚于今天。", "occurred_at")
+    if occurred_at < resident.birth_date:
+        raise RowRejected("impossible_date", "发生日期早于当事人出生日期。", "occurred_at")
+    if expires_at is not None and expires_at < occurred_at:
+        raise RowRejected("impossible_date", "失效日期早于发生日期。", "expires_at")
+    status = _text(row, "status", 16) or "active"
+    if status not in DEPARTMENT_STATUSES:
+        raise RowRejected("malformed", "状态只能为 active 或 revoked。", "status")
+    grade = _text(row, "grade", 8)
+    grades = catalog_grades(type_code)
+    if grades and grade not in grades:
+        raise RowRejected("malformed", f"该类型需要评价等级：{'、'.join(grades)}。", "grade")
+    if not grades and grade is not None:
+        raise RowRejected("malformed", "该类型不接受评价等级。", "grade")
+    quantity = row.get("quantity", 1)
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 100_000:
+        raise RowRejected("malformed", "数量应为 1 到 100000 之间的整数。", "quantity")
+    values = {
+        "type_code": type_code, "status": status, "occurred_at": occurred_at, "expires_at": expires_at,
+        "incident_id": _text(row, "incident_id", 64), "grade": grade, "quantity": quantity,
+        "summary": _text(row, "summary", 500),
+    }
+    index_value = id_index(resident.number)
+    digest_source = {**values, "occurred_at": str(occurred_at), "expires_at": str(expires_at), "who": index_value}
+    digest = hashlib.sha256(json.dumps(digest_source, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return CleanRow(index, external_id, index_value, resident.birth_date, values, digest)
+
+
+def catalog_grades(type_code: str) -> tuple[str, ...]:
+    score_rules = scoring.rules()
+    return tuple(score_rules.grades) if score_rules.catalog[type_code].is_evaluation else ()
+
+
+def _chunks(items: list, size: int = _LOOKUP_CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def ingest(department: Department, rows: list, *, source: str = "api", recompute_inline: bool = True,
+           index_offset: int = 0) -> BatchResult:
+    """Validate every row, keep the good ones, report every bad one; idempotent on (department, external id)."""
+    if not isinstance(rows, list):
+        raise ApiError(422, "malformed_batch", "records 应为记录数组。")
+    limit = current_app.config["RECORDS_BATCH_MAX"]
+    if len(rows) > limit:
+        raise ApiError(413, "batch_too_large", f"每批最多 {limit} 条记录，请分批提交。")
+    result = BatchResult(record_refs=[None] * len(rows))
+    today, catalog = city_today(), scoring.rules().catalog
+    clean: list[CleanRow] = []
+    seen: set[str] = set()
+
+    def reject(index: int, external_id, error: RowRejected) -> None:
+        entry = {"index": index + index_offset, "external_id": external_id if isinstance(external_id, str) else None,
+                 "code": error.code, "message": error.message}
+        if error.field:
+            entry["field"] = error.field
+        result.rejected.append(entry)
+
+    for index, row in enumerate(rows):
+        try:
+            cleaned = _clean(index, row, department, catalog, today)
+        except RowRejected as error:
+            reject(index, row.get("external_id") if isinstance(row, dict) else None, error)
+            continue
+        if cleaned.external_id in seen:
+            reject(index, cleaned.external_id, RowRejected("duplicate_in_batch"))
+            continue
+        seen.add(cleaned.external_id)
+        clean.append(cleaned)
+
+    citizens: dict[str, int] = {}
+    for part in _chunks(sorted({row.id_index for row in clean})):
+        for row in db.session.execute(select(Citizen.id_index, Citizen.id).where(Citizen.id_index.in_(part))):
+            citizens[row.id_index] = row.id
+    existing: dict[str, Record] = {}
+    for part in _chunks([row.external_id for row in clean]):
+        for record in db.session.scalars(select(Record).where(Record.department_id == department.id,
+                                                              Record.external_id.in_(part))):
+            existing[record.external_id] = record
+
+    inserts, updates, touched = [], [], set()
+    for row in clean:
+        citizen_id = citizens.get(row.id_index)
+        if citizen_id is None:
+            reject(row.index, row.external_id, RowRejected("unknown_citizen", field_name="id_number"))
+            continue
+        record = existing.get(row.external_id)
+        if record is None:
+            values = {**row.values, "citizen_id": citizen_id, "department_id": department.id,
+                      "external_id": row.external_id, "content_digest": row.digest}
+            values["ref"] = new_ref()
+            inserts.append(values)
+            result.record_refs[row.index] = values["ref"]
+            touched.add(citizen_id)
+            continue
+        result.record_refs[row.index] = record.ref
+        if record.content_digest == row.digest:
+            result.unchanged += 1
+            continue
+        values = dict(row.values)
+        if values["status"] == "active" and record.status in PROCESS_STATUSES:
+            values["status"] = record.status
+        updates.append({"id": record.id, "citizen_id": citizen_id, "content_digest": row.digest, **values})
+        touched.update({citizen_id, record.citizen_id})
+    if inserts:
+        db.session.execute(insert(Record), inserts)
+    if updates:
+        db.session.execute(update(Record), updates)
+    result.accepted, result.updated = len(inserts), len(updates)
+    result.rejected.sort(key=lambda entry: entry["index"])
+    if touched:
+        for part in _chunks(sorted(touched)):
+            db.session.execute(update(Citizen).where(Citizen.id.in_(part)).values(needs_recompute=True))
+        audit.append(sorted(touched), "records.ingest", "部门归集信用记录",
+                     {"department": department.code, "source": source})
+    db.session.commit()
+    if touched:
+        if recompute_inline and len(touched) <= current_app.config["BATCH_INLINE_RECOMPUTE_MAX"]:
+            scoring.recompute("changed", citizen_ids=sorted(touched))
+            result.recompute = "done"
+        else:
+            result.recompute = "queued"
+    return result
+
+
+def ingest_one(department: Department, row: dict) -> dict:
+    """A single record: same rules as a batch, but a bad row is the answer's error, not a list entry."""
+    result = ingest(department, [row])
+    if result.rejected:
+        rejected = result.rejected[0]
+        raise ApiError(422, rejected["code"], rejected["message"],
+                       {rejected["field"]: [rejected["message"]]} if "field" in rejected else None)
+    return {**result.as_dict(), "ref": result.record_refs[0]}
+
+
+def get_record(ref: str) -> Record:
+    record = db.session.scalar(select(Record).where(Record.ref == ref))
+    if record is None:
+        raise ApiError(404, "record_not_found", "未找到该信用记录。")
+    return record
+
+
+STAFF_STATUS_CHANGES = {"revoked", "active", "expired"}
+
+
+def change_status(ref: str, status: str, reason: str) -> Record:
+    """A single record change by staff (e.g. revoking a wrong record); the citizen is rescored at once."""
+    record = get_record(ref)
+    if status not in STAFF_STATUS_CHANGES:
+        raise ApiError(422, "invalid_status", "只能将记录改为 有效、撤销 或 过期；异议与修复请走相应流程。")
+    if record.status == status:
+        return record
+    previous = record.status
+    record.status = status
+    citizen = db.session.get(Citizen, record.citizen_id)
+    audit.log(citizen.id, "record.status", reason, {"record": record.ref, "from": previous, "to": status})
+    db.session.commit()
+    scoring.recompute_citizen(citizen)
+    return record

@@ -1,0 +1,82 @@
+"""The service shell: health, readiness, JSON errors, OpenAPI."""
+
+from pathlib import Path
+
+from app.config import TestConfig
+from app.factory import create_app
+
+
+def test_healthz_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_is_ready_when_database_and_store_answer(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json()["checks"] == {"database": "ok", "kv": "ok"}
+
+
+def test_readyz_names_what_is_down(tmp_path: Path):
+    broken = create_app(TestConfig, INSTANCE_PATH=tmp_path, KEYS_DIR=tmp_path / "keys",
+                        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none",
+                        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 1}},
+                        REDIS_URL="redis://127.0.0.1:1/0")
+    response = broken.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["code"] == "not_ready"
+    assert body["checks"] == {"database": "unavailable", "kv": "unavailable"}
+    assert "database" in body["message"] and "kv" in body["message"]
+
+
+def test_unknown_path_is_json_404(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["code"] == "not_found"
+    assert response.get_json()["status"] == 404
+
+
+def test_wrong_method_is_json_405_with_allow_header(client):
+    response = client.delete("/healthz")
+    assert response.status_code == 405
+    assert response.get_json()["code"] == "method_not_allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_oversized_body_is_json_413(app, client):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    response = client.post("/api/v1/auth/token", data=b"x" * (limit + 1), content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["code"] == "payload_too_large"
+    assert "分批" in response.get_json()["message"]
+
+
+def test_validation_errors_are_422_with_field_messages(client):
+    response = client.post("/api/v1/auth/token", json={"username": "a"})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["code"] == "validation_error"
+    assert "password" in body["errors"]
+
+
+def test_malformed_json_is_a_clear_400_or_422(client):
+    response = client.post("/api/v1/auth/token", data=b"{not json", content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert response.get_json()["code"] in ("bad_request", "validation_error")
+
+
+def test_openapi_lists_the_api_and_docs_page_is_served(client):
+    spec = client.get("/openapi.json").get_json()
+    for path in ("/api/v1/records/batch", "/api/v1/citizens/lookup", "/api/v1/citizens/{ref}/score",
+                 "/api/v1/auth/token", "/healthz", "/readyz"):
+        assert path in spec["paths"], path
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert b"swagger" in docs.data.lower()
+
+
+def test_request_id_is_echoed(client):
+    response = client.get("/healthz", headers={"X-Request-Id": "abc123"})
+    assert response.headers["X-Request-Id"] == "abc123"
