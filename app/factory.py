@@ -63,6 +63,7 @@ def _register_models() -> None:
     import app.citizens.models  # noqa: F401
     import app.records.models  # noqa: F401
     import app.scoring.models  # noqa: F401
+    import miniprogram_api.models  # noqa: F401
 
 
 def _register_blueprints(api: Api) -> None:

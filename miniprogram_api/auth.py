@@ -1,0 +1,97 @@
+"""Citizen sessions for the mini-program: short-lived signed access tokens plus refresh tokens.
+
+Access tokens are HMAC-signed (no database row per token) and carry the account's ``token_version``;
+unbinding bumps the version, which revokes every token issued before. Refresh tokens are random, kept
+as a digest in the key-value store with their own expiry.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import current_app, g
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from app.audit.service import Actor
+from app.auth.guards import bearer_token
+from app.citizens.models import Citizen
+from app.errors import ApiError
+from app.extensions import db, kv
+from app.security.secrets_util import digest, new_secret
+from miniprogram_api.models import WeChatAccount
+
+ACCESS_TTL_SECONDS = 2 * 3600
+REFRESH_TTL_SECONDS = 30 * 24 * 3600
+_SALT = "mp-access"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def _refresh_key(token: str) -> str:
+    return f"mp:refresh:{digest(token)}"
+
+
+def issue_tokens(account: WeChatAccount) -> TokenPair:
+    access = _serializer().dumps({"a": account.ref, "v": account.token_version})
+    refresh = new_secret("mr")
+    kv.set(_refresh_key(refresh), json.dumps({"a": account.ref, "v": account.token_version}),
+           ex=REFRESH_TTL_SECONDS)
+    return TokenPair(access, refresh, ACCESS_TTL_SECONDS)
+
+
+def refresh_tokens(refresh_token: str) -> TokenPair:
+    """Trade a refresh token for a new pair; the old refresh token is used up (rotation)."""
+    raw = kv.getdel(_refresh_key(refresh_token))
+    account = _account_for(json.loads(raw)) if raw else None
+    if account is None:
+        raise ApiError(401, "invalid_refresh_token", "登录已失效，请重新登录。")
+    return issue_tokens(account)
+
+
+def _account_for(claims: dict) -> WeChatAccount | None:
+    account = db.session.scalar(db.select(WeChatAccount).where(WeChatAccount.ref == claims.get("a")))
+    if account is None or account.token_version != claims.get("v"):
+        return None
+    return account
+
+
+def account_for_access_token(token: str) -> WeChatAccount | None:
+    try:
+        claims = _serializer().loads(token, max_age=ACCESS_TTL_SECONDS)
+    except (SignatureExpired, BadSignature):
+        return None
+    return _account_for(claims) if isinstance(claims, dict) else None
+
+
+def citizen_required(bound: bool = True):
+    """Authenticate the mini-program caller. With ``bound`` the WeChat account must be bound to a citizen;
+    sets ``g.wechat_account`` and ``g.citizen`` (None when unbound and ``bound`` is False)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            token = bearer_token()
+            account = account_for_access_token(token) if token else None
+            if account is None:
+                raise ApiError(401, "unauthorized", "登录已失效，请重新登录。", headers={"WWW-Authenticate": "Bearer"})
+            citizen = db.session.get(Citizen, account.citizen_id) if account.citizen_id else None
+            if bound and citizen is None:
+                raise ApiError(403, "not_bound", "请先绑定本人身份（姓名与身份证号码）后再使用。")
+            g.wechat_account, g.citizen = account, citizen
+            g.actor = Actor("citizen", account.ref)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
