@@ -46,6 +46,21 @@ class Config:
     SCORE_NAME = os.environ.get("SCORE_NAME", "绍兴信用分")
     RULES_VERSION = os.environ.get("RULES_VERSION", "v1")
 
+    # WeChat: the mini-program (login) and the official account (chatbot). WECHAT_API_BASE points wechatpy at
+    # api.weixin.qq.com in production and at the local stand-in in the demo and the tests.
+    WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com/")
+    WECHAT_MP_APPID = os.environ.get("WECHAT_MP_APPID", "wx5a0c1a0000000001")
+    WECHAT_MP_SECRET = os.environ.get("WECHAT_MP_SECRET", "demo-mini-program-secret")
+    WECHAT_OA_APPID = os.environ.get("WECHAT_OA_APPID", "wx5a0c1a0000000002")
+    WECHAT_OA_SECRET = os.environ.get("WECHAT_OA_SECRET", "demo-official-account-secret")
+    WECHAT_OA_TOKEN = os.environ.get("WECHAT_OA_TOKEN")  # generated under instance/ when unset
+    WECHAT_OA_AES_KEY = os.environ.get("WECHAT_OA_AES_KEY")  # 43 characters; generated when unset
+    WECHAT_TIMEOUT_SECONDS = _env_int("WECHAT_TIMEOUT_SECONDS", 3)
+
+    # 信易+ credit code (扫码亮信)
+    CREDIT_CODE_TTL_SECONDS = _env_int("CREDIT_CODE_TTL_SECONDS", 60)
+    SIGNING_KEYS_DIR = Path(os.environ.get("SIGNING_KEYS_DIR", INSTANCE_PATH / "keys" / "signing"))
+
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
     RECORDS_BATCH_MAX = _env_int("RECORDS_BATCH_MAX", 5000)
     # A batch touching at most this many citizens is rescored before the answer; larger ones are queued.

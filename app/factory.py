@@ -66,14 +66,24 @@ def _register_models() -> None:
     import miniprogram_api.models  # noqa: F401
 
 
-def _register_blueprints(api: Api) -> None:
-    from app.auth.api import blp as auth_blp
-    from app.citizens.api import blp as citizens_blp
-    from app.health.api import blp as health_blp
-    from app.records.api import blp as records_blp
+BLUEPRINT_MODULES = (
+    "app.health.api",
+    "app.auth.api",
+    "app.citizens.api",
+    "app.records.api",
+    "benefits.api",
+    "benefits.merchant_api",
+    "miniprogram_api.api",
+    "miniprogram_api.benefits_api",
+    "miniprogram_api.chatbot",
+)
 
-    for blueprint in (health_blp, auth_blp, citizens_blp, records_blp):
-        api.register_blueprint(blueprint)
+
+def _register_blueprints(api: Api) -> None:
+    from importlib import import_module
+
+    for module in BLUEPRINT_MODULES:
+        api.register_blueprint(import_module(module).blp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -41,6 +41,11 @@ def _seed(count: int, base_url: str) -> Path:
         "staff": city.staff,
         "citizens": city.citizens,
     }
+    from benefits import demo as benefits_demo
+    from miniprogram_api import demo as wechat_demo
+
+    benefits_demo.seed(payload)
+    wechat_demo.extend_credentials(payload)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, ensure_ascii=False, indent=2)
@@ -75,6 +80,9 @@ def serve(port: int, host: str, count: int):
                    "database under instance/ to start afresh", err=True)
     else:
         click.echo(f"demo credentials: {_credentials_path()}")
+    from miniprogram_api import demo as wechat_demo
+
+    wechat_demo.start_standins(current_app._get_current_object())
     click.echo(f"serving {current_app.config['CITY_NAME']} at {base_url}  (API docs: {base_url}/docs)", err=True)
     sys.stdout.flush()
     current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
