@@ -59,7 +59,7 @@ class Config:
 
     # 信易+ credit code (扫码亮信)
     CREDIT_CODE_TTL_SECONDS = _env_int("CREDIT_CODE_TTL_SECONDS", 60)
-    SIGNING_KEYS_DIR = Path(os.environ.get("SIGNING_KEYS_DIR", INSTANCE_PATH / "keys" / "signing"))
+    SIGNING_KEYS_DIR = os.environ.get("SIGNING_KEYS_DIR")  # None: KEYS_DIR / "signing"
 
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
     RECORDS_BATCH_MAX = _env_int("RECORDS_BATCH_MAX", 5000)
