@@ -9,6 +9,7 @@ from app.auth.service import create_department, create_staff, issue_department_k
 from app.citizens import service as citizens
 from app.citizens.idnumber import make_id_number
 from app.extensions import db
+from app.scoring.service import recompute_citizen
 
 _sequence = itertools.count(1)
 STAFF_PASSWORD = "correct-horse-battery"
@@ -24,6 +25,8 @@ def gen_citizen(name: str = "张三", id_number: str | None = None, phone: str |
     if consent:
         citizens.grant_consent(citizen, "scoring", channel="test")
     db.session.commit()
+    if consent:
+        recompute_citizen(citizen, reason="授权后首次计算")
     return citizen
 
 

@@ -20,12 +20,6 @@ blp = Blueprint("citizens", __name__, url_prefix="/api/v1/citizens", description
 STAFF_AUTH = [{"staffToken": []}]
 
 
-def _shape_summary(citizen) -> dict:
-    data = CitizenSummarySchema().dump(citizen)
-    data["consents"] = CitizenSummarySchema().dump({"consents": service.consents_view(citizen)})["consents"]
-    return data
-
-
 @blp.route("", methods=["POST"])
 @blp.arguments(RegisterCitizenSchema)
 @blp.response(201, CitizenSummarySchema)
@@ -39,7 +33,7 @@ def register(body):
     db.session.commit()
     if body["scoring_consent"]:
         scoring.recompute_citizen(citizen, reason="授权后首次计算")
-    return _shape_summary(citizen)
+    return service.summary(citizen)
 
 
 @blp.route("/lookup", methods=["POST"])
@@ -53,7 +47,7 @@ def lookup(body):
         raise ApiError(404, "citizen_not_found", "未找到该居民的信用档案。")
     audit.log(citizen.id, "citizen.lookup", body["reason"])
     db.session.commit()
-    return _shape_summary(citizen)
+    return service.summary(citizen)
 
 
 @blp.route("/<ref>/score")
@@ -85,4 +79,4 @@ def consent(ref, kind):
     db.session.commit()
     if changed and kind == "scoring":
         scoring.recompute_citizen(citizen, reason="授权变更")
-    return _shape_summary(citizen)
+    return service.summary(citizen)

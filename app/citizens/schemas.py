@@ -28,9 +28,9 @@ class ConsentSchema(Schema):
 class CitizenSummarySchema(Schema):
     ref = fields.String(metadata={"description": "不透明的档案编号"})
     name = fields.String()
-    masked_id_number = fields.String(attribute="id_masked")
-    masked_phone = fields.String(attribute="phone_masked", allow_none=True)
-    birth_year = fields.Function(lambda citizen: citizen.birth_date.year)
+    masked_id_number = fields.String()
+    masked_phone = fields.String(allow_none=True)
+    birth_year = fields.Integer()
     consents = fields.List(fields.Nested(ConsentSchema))
 
 

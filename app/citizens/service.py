@@ -127,3 +127,12 @@ def consents_view(citizen: Citizen) -> list[dict]:
         }
         for kind in CONSENT_KINDS
     ]
+
+
+def summary(citizen: Citizen) -> dict:
+    """What staff see of a citizen: masked identifiers, never the numbers themselves."""
+    return {
+        "ref": citizen.ref, "name": citizen.name, "masked_id_number": citizen.id_masked,
+        "masked_phone": citizen.phone_masked, "birth_year": citizen.birth_date.year,
+        "consents": consents_view(citizen),
+    }

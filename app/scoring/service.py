@@ -128,7 +128,6 @@ def recompute(mode: str = "changed", *, citizen_ids: list[int] | None = None, ch
     as_of, score_rules, stats = city_today(), rules(), RecomputeStats(last_citizen_id=start_after)
     for ids in _stream_ids(mode == "changed", chunk_size, start_after, citizen_ids):
         _recompute_chunk(ids, as_of, score_rules, stats, reason)
-        db.session.expunge_all()
         if on_chunk:
             on_chunk(stats)
     # Marks of citizens without scoring consent would otherwise linger: no score is computed for them.
@@ -167,7 +166,8 @@ def history(citizen: Citizen, since=None) -> list[ScoreHistory]:
 
 
 def score_file(citizen: Citizen) -> dict:
-    """A citizen's score as staff and the citizen see it: stored totals, explanations as of today, history."""
+    """A citizen's score as staff and the citizen see it: the stored score with its four dimensions, each
+    record's contribution and until when it counts, how to improve, and the history of changes."""
     if not has_consent(citizen.id, "scoring"):
         raise ApiError(409, "no_scoring_consent", "该居民尚未授权信用评分，无法查看信用分。")
     stored = current_score(citizen)
@@ -176,9 +176,17 @@ def score_file(citizen: Citizen) -> dict:
     score_rules = rules()
     explanation = explain(citizen)
     return {
-        "stored": stored,
+        "total": stored.total,
+        "level": stored.level,
         "level_name": score_rules.level_name(stored.level),
-        "explanation": explanation,
-        "rules": score_rules,
+        "restricted": stored.level == 0,
+        "rules_version": stored.rules_version,
+        "computed_at": stored.computed_at,
+        "dimensions": [
+            {"key": key, "name": dimension.name, "points": getattr(stored, key), "cap": dimension.cap}
+            for key, dimension in score_rules.dimensions.items()
+        ],
+        "contributions": explanation.contributions,
+        "hints": explanation.hints,
         "history": history(citizen),
     }
