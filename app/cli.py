@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -47,7 +47,7 @@ def import_records(path: Path, department_code: str, errors_path: Path | None):
     if department is None:
         raise click.ClickException(f"unknown department {department_code}")
     g.actor = Actor("department", department.code)
-    chunk_size = min(1000, db.get_app().config["RECORDS_BATCH_MAX"])
+    chunk_size = min(1000, current_app.config["RECORDS_BATCH_MAX"])
     with path.open(encoding="utf-8-sig", newline="") as handle:
         total_rows = sum(1 for _ in handle) - 1
     totals = {"accepted": 0, "updated": 0, "unchanged": 0}
