@@ -74,7 +74,8 @@ def append(subject_ids: Iterable[int | None], action: str, reason: str, details:
             "prev_hash": prev_hash, "hash": link,
         })
         prev_hash = link
-    db.session.execute(insert(AuditEntry), rows)
+    # Core executemany: a city-wide recompute appends one entry per changed score.
+    db.session.connection().execute(insert(AuditEntry.__table__), rows)
     return len(rows)
 
 
