@@ -59,6 +59,11 @@ def refresh_tokens(refresh_token: str) -> TokenPair:
     return issue_tokens(account)
 
 
+def revoke_refresh_token(refresh_token: str) -> None:
+    """Log out one session: its refresh token stops working; its access token lapses within ACCESS_TTL_SECONDS."""
+    kv.delete(_refresh_key(refresh_token))
+
+
 def _account_for(claims: dict) -> WeChatAccount | None:
     account = db.session.scalar(db.select(WeChatAccount).where(WeChatAccount.ref == claims.get("a")))
     if account is None or account.token_version != claims.get("v"):

@@ -45,7 +45,7 @@ def records_of(citizen_ids: Iterable[int]) -> dict[int, list[RecordInput]]:
     # Core on the session's connection: the ORM's row loading costs a third of the read otherwise.
     rows = db.session.connection().execute(
         select(*_RECORD_COLUMNS).where(id_in(Record.citizen_id, list(citizen_ids))))
-    for citizen_id, *fields in rows.tuples():
+    for citizen_id, *fields in rows:
         grouped[citizen_id].append(RecordInput(*fields))
     return grouped
 
@@ -85,7 +85,7 @@ def _recompute_chunk(citizen_ids: list[int], as_of: date, score_rules: Rules, st
     grouped = records_of(citizen_ids)
     current = {row[0]: row for row in db.session.connection().execute(
         select(Score.citizen_id, *(getattr(Score, f) for f in _SCORE_FIELDS), Score.rules_version)
-        .where(id_in(Score.citizen_id, citizen_ids))).tuples()}
+        .where(id_in(Score.citizen_id, citizen_ids)))}
     now = utcnow()
     version = score_rules.version
     changed_rows = []
