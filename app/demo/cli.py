@@ -85,4 +85,7 @@ def serve(port: int, host: str, count: int):
     wechat_demo.start_standins(current_app._get_current_object())
     click.echo(f"serving {current_app.config['CITY_NAME']} at {base_url}  (API docs: {base_url}/docs)", err=True)
     sys.stdout.flush()
-    current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Flask refuses app.run() inside its own CLI; serve with Werkzeug directly (gunicorn in production).
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
