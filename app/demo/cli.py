@@ -86,6 +86,12 @@ def serve(port: int, host: str, count: int):
     click.echo(f"serving {current_app.config['CITY_NAME']} at {base_url}  (API docs: {base_url}/docs)", err=True)
     sys.stdout.flush()
     # Flask refuses app.run() inside its own CLI; serve with Werkzeug directly (gunicorn in production).
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import WSGIRequestHandler, run_simple
 
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    class QuietHandler(WSGIRequestHandler):
+        # Our access log (app/logging_setup.py) already has one line per request, without query strings.
+        def log_request(self, code="-", size="-"):
+            pass
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False,
+               request_handler=QuietHandler)
