@@ -10,6 +10,7 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.audit import service as audit
 from app.citizens.idnumber import InvalidIdNumber, parse_id_number
@@ -152,7 +153,20 @@ def _chunks(items: list, size: int = _LOOKUP_CHUNK):
 
 def ingest(department: Department, rows: list, *, source: str = "api", recompute_inline: bool = True,
            index_offset: int = 0) -> BatchResult:
-    """Validate every row, keep the good ones, report every bad one; idempotent on (department, external id)."""
+    """Validate every row, keep the good ones, report every bad one; idempotent on (department, external id).
+
+    Two deliveries of the same new rows racing each other: the loser hits the unique constraint, and its
+    second pass sees the winner's rows as existing (unchanged or updated), so nothing is lost or doubled.
+    """
+    try:
+        return _ingest_once(department, rows, source, recompute_inline, index_offset)
+    except IntegrityError:
+        db.session.rollback()
+        return _ingest_once(department, rows, source, recompute_inline, index_offset)
+
+
+def _ingest_once(department: Department, rows: list, source: str, recompute_inline: bool,
+                 index_offset: int) -> BatchResult:
     if not isinstance(rows, list):
         raise ApiError(422, "malformed_batch", "records 应为记录数组。")
     limit = current_app.config["RECORDS_BATCH_MAX"]

@@ -202,3 +202,31 @@ def test_catalog_is_public_and_versioned(client):
     codes = {entry["code"]: entry for entry in response.get_json()}
     assert codes["LA_JUDGMENT_DEBTOR"]["forces_l0"] is True
     assert codes["LA_PENALTY_GENERAL"]["class"] == "不良"
+
+
+def test_concurrent_deliveries_of_one_batch_store_each_row_once(app, setup):
+    """Two app servers receiving the same retry at the same moment: each row exists once afterwards."""
+    import threading
+
+    rows = [_row(f"C-{i}", setup["alice_id"] if i % 2 else setup["bob_id"]) for i in range(40)]
+    results, barrier = [], threading.Barrier(2)
+
+    def deliver():
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(BATCH, json={"records": rows}, headers=bearer(setup["key"]))
+        results.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    from app.records.models import Record
+
+    with app.app_context():
+        stored = db.session.scalar(db.select(db.func.count()).select_from(Record).where(Record.external_id.like("C-%")))
+    assert stored == 40
+    assert [status for status, _ in results] == [200, 200], results
+    assert sum(body["accepted"] for _, body in results) == 40
+    assert sum(body["unchanged"] for _, body in results) == 40
