@@ -1,0 +1,78 @@
+"""Periodic jobs. They run in one dedicated process (`flask scheduler run`), never inside web workers; each
+run also takes a key-value guard so that a second scheduler started by mistake cannot run a job twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from app.audit import service as audit
+from app.audit.service import Actor
+from app.citizens.models import Citizen
+from app.extensions import db, kv
+from app.records.models import Record
+from app.scoring import service as scoring
+from app.timeutil import city_today
+
+log = logging.getLogger(__name__)
+
+
+def expire_records(today: date | None = None) -> int:
+    """Mark active records past their validity as expired and their citizens for recompute; returns how many."""
+    today = today or city_today()
+    rules = scoring.rules()
+    expired_ids: list[int] = []
+    citizens: set[int] = set()
+    for code, record_type in rules.catalog.items():
+        rows = db.session.execute(
+            select(Record.id, Record.citizen_id).where(
+                Record.status == "active", Record.type_code == code,
+                or_(Record.expires_at <= today,
+                    Record.expires_at.is_(None) & (Record.occurred_at <= today - timedelta(days=record_type.validity_days))),
+            )
+        ).all()
+        expired_ids.extend(row.id for row in rows)
+        citizens.update(row.citizen_id for row in rows)
+    for start in range(0, len(expired_ids), 900):
+        db.session.execute(update(Record).where(Record.id.in_(expired_ids[start:start + 900])).values(status="expired"))
+    affected = sorted(citizens)
+    for start in range(0, len(affected), 900):
+        db.session.execute(update(Citizen).where(Citizen.id.in_(affected[start:start + 900]))
+                           .values(needs_recompute=True))
+    audit.append(affected, "records.expire", "信用记录超过有效期，自动失效", actor=Actor("job", "records-expiry"))
+    db.session.commit()
+    return len(expired_ids)
+
+
+def recompute_changed() -> int:
+    return scoring.recompute("changed", reason="信用记录变更后重新计算").processed
+
+
+def recompute_all() -> int:
+    return scoring.recompute("all", reason="每日例行重新计算").processed
+
+
+JOBS: dict[str, tuple[Callable[[], int], dict]] = {
+    # job id: (function, APScheduler trigger arguments)
+    "scores-changed": (recompute_changed, {"trigger": "interval", "seconds": 60}),
+    "records-expiry": (expire_records, {"trigger": "cron", "hour": 1, "minute": 0}),
+    "scores-nightly": (recompute_all, {"trigger": "cron", "hour": 2, "minute": 0}),
+}
+
+
+def run_guarded(app, job_id: str, fire_time: datetime, guard_seconds: int = 3600) -> int | None:
+    """Run one job once per fire time across every scheduler process; None when another process has it."""
+    function, _ = JOBS[job_id]
+    with app.app_context():
+        if not kv.set(f"job:{job_id}:{fire_time.isoformat(timespec='seconds')}", "1", nx=True, ex=guard_seconds):
+            log.info("job skipped: another scheduler runs it", extra={"fields": {"job": job_id}})
+            return None
+        from flask import g
+
+        g.actor = Actor("job", job_id)
+        result = function()
+        log.info("job done", extra={"fields": {"job": job_id, "result": result}})
+        return result
