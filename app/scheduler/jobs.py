@@ -27,11 +27,11 @@ def expire_records(today: date | None = None) -> int:
     expired_ids: list[int] = []
     citizens: set[int] = set()
     for code, record_type in rules.catalog.items():
+        validity_ended = Record.occurred_at <= today - timedelta(days=record_type.validity_days)
         rows = db.session.execute(
             select(Record.id, Record.citizen_id).where(
                 Record.status == "active", Record.type_code == code,
-                or_(Record.expires_at <= today,
-                    Record.expires_at.is_(None) & (Record.occurred_at <= today - timedelta(days=record_type.validity_days))),
+                or_(Record.expires_at <= today, Record.expires_at.is_(None) & validity_ended),
             )
         ).all()
         expired_ids.extend(row.id for row in rows)
