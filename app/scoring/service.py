@@ -18,6 +18,7 @@ from app.errors import ApiError
 from app.extensions import db
 from app.records.models import Record
 from app.scoring.models import Score, ScoreHistory
+from app.signals import notify_scores_changed
 from app.timeutil import city_today, utcnow
 from score_model import RecordInput, Rules, ScoreResult, compute_score, compute_totals, load_rules
 
@@ -103,6 +104,7 @@ def _recompute_chunk(citizen_ids: list[int], as_of: date, score_rules: Rules, st
                                                             for row in changed_rows])
         audit.append([row["citizen_id"] for row in changed_rows], "score.recompute", reason,
                      {"rules_version": version})
+        notify_scores_changed(row["citizen_id"] for row in changed_rows)
     db.session.commit()
     stats.processed += len(citizen_ids)
     stats.changed += len(changed_rows)
@@ -162,6 +164,7 @@ def recompute_citizen(citizen: Citizen, reason: str = "信用记录变更后重�
 def drop_score(citizen: Citizen) -> None:
     """Without scoring consent no score is kept or shown; its history stays for the audit of past decisions."""
     db.session.execute(delete(Score).where(Score.citizen_id == citizen.id))
+    notify_scores_changed([citizen.id])
 
 
 def current_score(citizen: Citizen) -> Score | None:

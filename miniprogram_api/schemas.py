@@ -1,0 +1,176 @@
+"""Request and answer shapes of the mini-program API (marshmallow 4)."""
+
+from marshmallow import Schema, fields, validate
+
+from app.citizens.models import CONSENT_KINDS
+from app.records.models import RECORD_STATUSES
+from app.timeutil import CITY_TZ
+from score_model import DIMENSIONS
+
+
+class CityDateTime(fields.DateTime):
+    """Stored in UTC, shown in Asia/Shanghai: the time a citizen reads is the time on their phone."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(value.astimezone(CITY_TZ) if value is not None else None, attr, obj, **kwargs)
+
+
+class MpLoginSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=128),
+                         metadata={"description": "wx.login() 返回的临时登录凭证 code"})
+
+
+class MpRefreshSchema(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class MpLogoutSchema(Schema):
+    refresh_token = fields.String(load_default=None, validate=validate.Length(max=128))
+
+
+class MpSessionSchema(Schema):
+    access_token = fields.String(metadata={"description": "放在 Authorization: Bearer 中"})
+    refresh_token = fields.String(metadata={"description": "换取新令牌用，一次有效"})
+    token_type = fields.String()
+    expires_in = fields.Integer(metadata={"description": "access_token 的有效秒数"})
+    bound = fields.Boolean(metadata={"description": "该微信账号是否已绑定本人身份"})
+
+
+class MpBindingRequestSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                         metadata={"description": "与身份证一致的姓名"})
+    id_number = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                              metadata={"description": "居民身份证号码（只在请求体中传递）"})
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=20),
+                          metadata={"description": "本人手机号码（中国大陆11位）"})
+    scoring_consent = fields.Boolean(load_default=True,
+                                     metadata={"description": "同意《信用评分授权书》：绑定的同时授权计算信用分"})
+
+
+class MpBindingSchema(Schema):
+    bound = fields.Boolean()
+    bound_at = CityDateTime(allow_none=True)
+    masked_name = fields.String(allow_none=True)
+
+
+class MpProfileSchema(Schema):
+    masked_name = fields.String(metadata={"description": "张*"})
+    masked_id_number = fields.String(metadata={"description": "3306**********1234"})
+    masked_phone = fields.String(allow_none=True, metadata={"description": "138****8000"})
+    bound_at = CityDateTime(allow_none=True)
+    score_name = fields.String()
+
+
+class MpDimensionSchema(Schema):
+    key = fields.String(metadata={"description": "public / law / commitment / honour"})
+    name = fields.String()
+    points = fields.Integer()
+    cap = fields.Integer()
+
+
+class MpScoreSchema(Schema):
+    score_name = fields.String()
+    total = fields.Integer()
+    max_total = fields.Integer()
+    level = fields.Integer(metadata={"description": "0–5；0 为受限"})
+    level_name = fields.String()
+    restricted = fields.Boolean()
+    dimensions = fields.List(fields.Nested(MpDimensionSchema))
+    rules_version = fields.String()
+    computed_at = CityDateTime()
+    as_of = fields.Date()
+
+
+class MpHistoryPointSchema(Schema):
+    date = fields.Date()
+    total = fields.Integer()
+    public = fields.Integer()
+    law = fields.Integer()
+    commitment = fields.Integer()
+    honour = fields.Integer()
+    level = fields.Integer()
+    level_name = fields.String()
+
+
+class MpHistorySchema(Schema):
+    from_ = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    dimensions = fields.List(fields.Nested(MpDimensionSchema))
+    points = fields.List(fields.Nested(MpHistoryPointSchema),
+                         metadata={"description": "按日期排列；每个变化日取当天最后的分值，首尾补齐窗口起点与今天"})
+
+
+class MpPageQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class MpRecordsQuerySchema(MpPageQuerySchema):
+    dimension = fields.String(load_default=None, validate=validate.OneOf(DIMENSIONS))
+    status = fields.String(load_default=None, validate=validate.OneOf(RECORD_STATUSES))
+
+
+class MpRecordItemSchema(Schema):
+    ref = fields.String()
+    type_code = fields.String()
+    name = fields.String()
+    dimension = fields.String(allow_none=True)
+    dimension_name = fields.String(allow_none=True)
+    status = fields.String()
+    status_name = fields.String()
+    occurred_at = fields.Date()
+    summary = fields.String(allow_none=True)
+    department = fields.String()
+    scored = fields.Boolean(metadata={"description": "false：未授权信用评分，不计算贡献"})
+    points = fields.Integer(allow_none=True, metadata={"description": "这条记录实际计入的分值（带符号）"})
+    counted = fields.Boolean(allow_none=True)
+    counts_until = fields.Date(allow_none=True, metadata={"description": "从这一天起不再计分"})
+    not_counted_reason = fields.String(allow_none=True)
+    not_counted_text = fields.String(allow_none=True)
+
+
+class MpPageSchema(Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+class MpRecordsPageSchema(MpPageSchema):
+    items = fields.List(fields.Nested(MpRecordItemSchema))
+
+
+class MpHintSchema(Schema):
+    kind = fields.String()
+    message = fields.String()
+    ref = fields.String(allow_none=True)
+    date = fields.Date(allow_none=True)
+
+
+class MpHintsSchema(Schema):
+    hints = fields.List(fields.Nested(MpHintSchema))
+
+
+class MpConsentSchema(Schema):
+    kind = fields.String(validate=validate.OneOf(CONSENT_KINDS))
+    name = fields.String()
+    granted = fields.Boolean()
+    granted_at = CityDateTime(allow_none=True)
+    withdrawn_at = CityDateTime(allow_none=True)
+
+
+class MpConsentsSchema(Schema):
+    consents = fields.List(fields.Nested(MpConsentSchema))
+
+
+class MpAuditItemSchema(Schema):
+    occurred_at = CityDateTime()
+    who = fields.String()
+    who_type = fields.String()
+    action = fields.String()
+    action_name = fields.String()
+    reason = fields.String()
+
+
+class MpAuditPageSchema(MpPageSchema):
+    items = fields.List(fields.Nested(MpAuditItemSchema))

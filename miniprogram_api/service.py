@@ -1,0 +1,409 @@
+"""What the mini-program does for a citizen: WeChat login, binding to a real person, and their own data.
+
+Every function here acts for the citizen on their own data, so their reads are not audited (the audit trail is
+for everyone else); what they change (binding, consents) is.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.audit import service as audit
+from app.auth.models import StaffUser
+from app.citizens import service as citizens
+from app.citizens.idnumber import InvalidIdNumber, parse_id_number
+from app.citizens.models import Citizen
+from app.errors import ApiError
+from app.extensions import db, kv
+from app.records.models import Department, Record
+from app.scoring import service as scoring
+from app.scoring.models import Score, ScoreHistory
+from app.security.pii import mask_name, mask_phone, vault
+from app.timeutil import CITY_TZ, city_today, utcnow
+from miniprogram_api import auth, cache, wechat
+from miniprogram_api.models import WeChatAccount
+from miniprogram_api.paging import Page, paginate
+from score_model import DIMENSION_NAMES, DIMENSIONS, Rules, RulesError, load_rules
+
+MP = "mp"
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+BIND_MAX_FAILURES = 5
+BIND_WINDOW_SECONDS = 3600
+HISTORY_MONTHS = 12
+
+STATUS_NAMES = {"active": "有效", "disputed": "异议处理中", "repaired": "已修复", "revoked": "已撤销",
+                "expired": "已过期"}
+NOT_COUNTED_TEXT = {
+    "status_disputed": "异议处理期间暂不计分",
+    "status_repaired": "已完成信用修复，不再计分",
+    "status_revoked": "记录已撤销，不计分",
+    "status_expired": "已过有效期，不再计分",
+    "status_invalid": "记录状态异常，不计分",
+    "expired": "已过有效期，不再计分",
+    "not_yet_occurred": "尚未到发生日期",
+    "same_incident": "同一事件只按最重的一条记录计分",
+    "superseded": "已被更新的公共信用评价取代",
+    "invalid_grade": "评价等级无法识别，暂不计分",
+    "sub_cap_reached": "同类加分已达上限",
+    "unknown_type": "目录中没有该记录类型，暂不计分",
+}
+ACTION_NAMES = {
+    "citizen.register": "登记信用档案",
+    "citizen.lookup": "查询信用档案",
+    "score.read": "查看信用分",
+    "score.recompute": "重新计算信用分",
+    "records.ingest": "报送信用记录",
+    "record.status": "变更信用记录状态",
+    "consent.grant": "授权",
+    "consent.withdraw": "撤回授权",
+    "wechat.bind": "绑定微信",
+    "wechat.unbind": "解除微信绑定",
+    "wechat.bind_failed": "尝试绑定微信，身份核验未通过",
+}
+ACTOR_LABELS = {"citizen": "本人", "system": "系统", "job": "系统定时任务", "staff": "信用中心工作人员",
+                "department": "数据报送部门", "merchant": "信用惠民联盟商户", "partner": "互认合作城市"}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Login and sessions
+# --------------------------------------------------------------------------------------------------------
+
+
+def _session_answer(account: WeChatAccount, pair: auth.TokenPair) -> dict:
+    return {"access_token": pair.access_token, "refresh_token": pair.refresh_token, "token_type": "Bearer",
+            "expires_in": pair.expires_in, "bound": account.citizen_id is not None}
+
+
+def login(code: str) -> dict:
+    """``wx.login()`` code -> our tokens. The openid is all we learn; WeChat's session key is never kept."""
+    identity = wechat.code_to_session(code)
+    account = _mp_account(identity["openid"])
+    if account is None:
+        account = WeChatAccount(app_kind=MP, openid=identity["openid"], unionid=identity["unionid"])
+        db.session.add(account)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            # The same person logging in twice at once: the other request created the row.
+            db.session.rollback()
+            account = _mp_account(identity["openid"])
+    if identity["unionid"] and account.unionid != identity["unionid"]:
+        account.unionid = identity["unionid"]
+    account.last_login_at = utcnow()
+    db.session.commit()
+    return _session_answer(account, auth.issue_tokens(account))
+
+
+def _mp_account(openid: str) -> WeChatAccount | None:
+    return db.session.scalar(select(WeChatAccount).where(WeChatAccount.app_kind == MP,
+                                                         WeChatAccount.openid == openid))
+
+
+def refresh(refresh_token: str) -> dict:
+    pair = auth.refresh_tokens(refresh_token)
+    account = auth.account_for_access_token(pair.access_token)
+    return _session_answer(account, pair)
+
+
+def logout(refresh_token: str | None) -> None:
+    if refresh_token:
+        auth.revoke_refresh_token(refresh_token)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Binding
+# --------------------------------------------------------------------------------------------------------
+
+
+def _failure_keys(account: WeChatAccount, id_number: str) -> list[str]:
+    # The ID number only ever appears as its keyed blind index: the key-value store never sees it in clear.
+    return [f"mp:bind-fail:account:{account.ref}", f"mp:bind-fail:id:{citizens.id_index(id_number)}"]
+
+
+def _check_attempts(keys: list[str]) -> None:
+    for key in keys:
+        failures = kv.get(key)
+        if failures is not None and int(failures) >= BIND_MAX_FAILURES:
+            wait = max(kv.ttl(key), 60)
+            raise ApiError(429, "too_many_attempts",
+                           f"身份核验失败次数过多，请约 {(wait + 59) // 60} 分钟后再试。",
+                           headers={"Retry-After": str(wait)})
+
+
+def _count_failure(keys: list[str]) -> None:
+    pipe = kv.pipeline()
+    for key in keys:
+        # SET NX with the expiry first, then INCR (which keeps it): a counter can never outlive its window.
+        pipe.set(key, 0, ex=BIND_WINDOW_SECONDS, nx=True)
+        pipe.incr(key)
+    pipe.execute()
+
+
+def _names_match(registered: str, given: str) -> bool:
+    return hmac.compare_digest(registered.encode(), given.strip().encode())
+
+
+def bind(account: WeChatAccount, name: str, id_number: str, phone: str, scoring_consent: bool = True) -> Citizen:
+    """Bind the caller's WeChat account to the citizen whose name and ID number both match the registry."""
+    if account.citizen_id is not None:
+        raise ApiError(409, "account_already_bound", "当前微信账号已绑定身份。如需更换，请先解除绑定。")
+    phone = (phone or "").strip()
+    if not _MOBILE.match(phone):
+        raise ApiError(422, "invalid_phone", "请填写正确的11位手机号码。", {"phone": ["手机号码格式不正确。"]})
+    try:
+        resident = parse_id_number(id_number)
+    except InvalidIdNumber as error:
+        raise ApiError(422, error.code, error.message, {"id_number": [error.message]}) from None
+    keys = _failure_keys(account, resident.number)
+    _check_attempts(keys)
+    citizen = citizens.find_by_id_number(resident.number)
+    if citizen is None or not _names_match(citizen.name, name or ""):
+        _count_failure(keys)
+        # The registered person sees that someone tried their identity ("who looked at my data"). An unknown ID
+        # number is logged too (without a subject), so both cases take the same time: the answer must not be a
+        # registry oracle, neither by its words nor by its timing.
+        audit.log(citizen.id if citizen else None, "wechat.bind_failed", "微信小程序绑定身份时姓名核验未通过")
+        db.session.commit()
+        raise ApiError(422, "identity_mismatch",
+                       "姓名与身份证号码核验未通过，请核对后重试。如尚未办理信用档案，请到信用中心窗口登记。")
+    other = db.session.scalar(select(WeChatAccount.id).where(WeChatAccount.app_kind == MP,
+                                                             WeChatAccount.citizen_id == citizen.id))
+    if other is not None and other != account.id:
+        raise _bound_elsewhere()
+    # Conditional on still being unbound: of two bindings racing from one account, exactly one wins.
+    bound_at = utcnow()
+    won = db.session.execute(update(WeChatAccount)
+                             .where(WeChatAccount.id == account.id, WeChatAccount.citizen_id.is_(None))
+                             .values(citizen_id=citizen.id, bound_at=bound_at)
+                             .execution_options(synchronize_session=False)).rowcount
+    if won != 1:
+        db.session.rollback()
+        raise ApiError(409, "account_already_bound", "当前微信账号已绑定身份。如需更换，请先解除绑定。")
+    citizen.phone_cipher = vault().encrypt(phone, citizens.PHONE_PURPOSE)
+    citizen.phone_masked = mask_phone(phone)
+    granted = scoring_consent and citizens.grant_consent(citizen, "scoring", channel="miniprogram")
+    audit.log(citizen.id, "wechat.bind", "本人在微信小程序绑定身份", {"scoring_consent": bool(scoring_consent)})
+    if granted:
+        audit.log(citizen.id, "consent.grant", "本人在微信小程序绑定时授权", {"kind": "scoring"})
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another WeChat account bound the same person a moment ago (one account per citizen).
+        db.session.rollback()
+        raise _bound_elsewhere() from None
+    db.session.refresh(account)
+    cache.remember_account(account)
+    kv.delete(keys[0])
+    scoring.recompute_citizen(citizen, reason="微信小程序绑定并授权后计算")
+    return citizen
+
+
+def _bound_elsewhere() -> ApiError:
+    return ApiError(409, "already_bound_other",
+                    "该身份已绑定其他微信账号。请用原微信账号解除绑定；如非本人操作，请携带身份证到信用中心窗口处理。")
+
+
+def unbind(account: WeChatAccount) -> None:
+    """Unbind; bumping the token version revokes every access and refresh token this account holds."""
+    citizen_id = account.citizen_id
+    account.citizen_id, account.bound_at = None, None
+    account.token_version += 1
+    audit.log(citizen_id, "wechat.unbind", "本人在微信小程序解除绑定")
+    db.session.commit()
+    cache.remember_account(account)
+
+
+def binding_status(account: WeChatAccount, citizen: Citizen | None) -> dict:
+    return {"bound": citizen is not None, "bound_at": account.bound_at,
+            "masked_name": mask_name(citizen.name) if citizen else None}
+
+
+# --------------------------------------------------------------------------------------------------------
+# The citizen's own data
+# --------------------------------------------------------------------------------------------------------
+
+
+def profile(account: WeChatAccount, citizen: Citizen) -> dict:
+    return {"masked_name": mask_name(citizen.name), "masked_id_number": citizen.id_masked,
+            "masked_phone": citizen.phone_masked, "bound_at": account.bound_at,
+            "score_name": current_app.config["SCORE_NAME"]}
+
+
+def _rules_for(version: str) -> Rules:
+    try:
+        return load_rules(version)
+    except RulesError:
+        return scoring.rules()
+
+
+def _require_consent(citizen_id: int) -> None:
+    if not citizens.has_consent(citizen_id, "scoring"):
+        raise ApiError(409, "no_scoring_consent",
+                       "您尚未授权（或已撤回授权）信用评分，因此不计算也不显示信用分。可在「我的授权」中开启信用评分授权。")
+
+
+def _dimensions(score_rules: Rules, values=None) -> list[dict]:
+    return [{"key": key, "name": DIMENSION_NAMES[key], "cap": score_rules.dimensions[key].cap,
+             **({"points": getattr(values, key)} if values is not None else {})}
+            for key in DIMENSIONS]
+
+
+def score_view(citizen_id: int) -> dict:
+    _require_consent(citizen_id)
+    stored = db.session.get(Score, citizen_id)
+    if stored is None:
+        raise ApiError(404, "score_not_ready", "信用分正在计算中，请稍后再查看。")
+    score_rules = _rules_for(stored.rules_version)
+    return {
+        "score_name": current_app.config["SCORE_NAME"], "total": stored.total, "max_total": score_rules.max_total,
+        "level": stored.level, "level_name": score_rules.level_name(stored.level), "restricted": stored.level == 0,
+        "dimensions": _dimensions(score_rules, stored), "rules_version": stored.rules_version,
+        "computed_at": stored.computed_at, "as_of": stored.as_of,
+    }
+
+
+def my_score(citizen_id: int, render: Callable[[dict], str]) -> str:
+    """The citizen's own score answer, rendered by ``render`` and cached (invalidated when score or consent
+    change), so a repeat read costs no database round trip and no serialisation."""
+    return cache.cached_score(citizen_id, lambda cid: render(score_view(cid)))
+
+
+def _year_ago(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _point(day: date, row, score_rules: Rules) -> dict:
+    return {"date": day, "total": row.total, "public": row.public, "law": row.law, "commitment": row.commitment,
+            "honour": row.honour, "level": row.level, "level_name": score_rules.level_name(row.level)}
+
+
+def history_view(citizen: Citizen, today: date | None = None) -> dict:
+    """The last 12 months as chart points: one per day the score changed (the day's last value), plus the value
+    in force at the window's start and today, so the line spans the whole window."""
+    _require_consent(citizen.id)
+    today = today or city_today()
+    start = _year_ago(today)
+    start_utc = datetime(start.year, start.month, start.day, tzinfo=CITY_TZ)
+    base = select(ScoreHistory).where(ScoreHistory.citizen_id == citizen.id)
+    before = db.session.scalar(base.where(ScoreHistory.computed_at < start_utc)
+                               .order_by(ScoreHistory.computed_at.desc(), ScoreHistory.id.desc()).limit(1))
+    rows = db.session.scalars(base.where(ScoreHistory.computed_at >= start_utc)
+                              .order_by(ScoreHistory.computed_at, ScoreHistory.id)).all()
+    score_rules = scoring.rules()
+    by_day: dict[date, object] = {}
+    if before is not None:
+        by_day[start] = before
+    for row in rows:
+        by_day[row.computed_at.astimezone(CITY_TZ).date()] = row
+    points = [_point(day, row, score_rules) for day, row in by_day.items()]
+    if points and points[-1]["date"] < today:
+        points.append({**points[-1], "date": today})
+    return {"from": start, "to": today, "dimensions": _dimensions(score_rules), "points": points}
+
+
+def records_page(citizen: Citizen, page: int, per_page: int, dimension: str | None = None,
+                 status: str | None = None) -> dict:
+    """The citizen's records, newest first, each with what it contributes and until when it counts.
+
+    Contributions are left out after the citizen withdrew scoring consent: the records are theirs to see, the
+    score is not computed at all."""
+    score_rules = scoring.rules()
+    stmt = (select(Record, Department.name).join(Department, Department.id == Record.department_id)
+            .where(Record.citizen_id == citizen.id))
+    if dimension:
+        stmt = stmt.where(Record.type_code.in_(
+            [code for code, kind in score_rules.catalog.items() if kind.dimension == dimension]))
+    if status:
+        stmt = stmt.where(Record.status == status)
+    result: Page = paginate(stmt.order_by(Record.occurred_at.desc(), Record.id.desc()), page, per_page,
+                            scalars=False)
+    contributions = {}
+    scored = citizens.has_consent(citizen.id, "scoring")
+    if scored and result.items:
+        contributions = {c.ref: c for c in scoring.explain(citizen).contributions}
+    items = []
+    for record, department_name in result.items:
+        kind = score_rules.catalog.get(record.type_code)
+        contribution = contributions.get(record.ref)
+        reason = contribution.not_counted_reason if contribution else None
+        items.append({
+            "ref": record.ref, "type_code": record.type_code, "name": kind.name if kind else "未知记录类型",
+            "dimension": kind.dimension if kind else None,
+            "dimension_name": DIMENSION_NAMES[kind.dimension] if kind else None,
+            "status": record.status, "status_name": STATUS_NAMES.get(record.status, record.status),
+            "occurred_at": record.occurred_at, "summary": record.summary, "department": department_name,
+            "scored": contribution is not None,
+            "points": contribution.points if contribution else None,
+            "counted": contribution.counted if contribution else None,
+            "counts_until": contribution.counts_until if contribution else None,
+            "not_counted_reason": reason, "not_counted_text": NOT_COUNTED_TEXT.get(reason) if reason else None,
+        })
+    return result.as_dict(items)
+
+
+def hints_view(citizen: Citizen) -> dict:
+    _require_consent(citizen.id)
+    explanation = scoring.explain(citizen)
+    return {"hints": [{"kind": hint.kind, "message": hint.message, "ref": hint.ref, "date": hint.date}
+                      for hint in explanation.hints]}
+
+
+def consents_view(citizen: Citizen) -> dict:
+    return {"consents": citizens.consents_view(citizen)}
+
+
+def set_consent(citizen: Citizen, kind: str, grant: bool) -> dict:
+    """Grant or withdraw one consent. Withdrawing scoring consent drops the score in the same transaction, so it
+    is never shown after the answer; the scoring service skips citizens without consent from then on."""
+    if grant:
+        changed = citizens.grant_consent(citizen, kind, channel="miniprogram")
+    else:
+        changed = citizens.withdraw_consent(citizen, kind)
+        if changed and kind == "scoring":
+            scoring.drop_score(citizen)
+    if changed:
+        audit.log(citizen.id, "consent.grant" if grant else "consent.withdraw",
+                  "本人在微信小程序" + ("授权" if grant else "撤回授权"), {"kind": kind})
+    db.session.commit()
+    if changed and grant and kind == "scoring":
+        scoring.recompute_citizen(citizen, reason="本人授权后计算")
+    return consents_view(citizen)
+
+
+def _actor_names(entries) -> dict[tuple[str, str], str]:
+    staff = {entry.actor_id for entry in entries if entry.actor_type == "staff"}
+    departments = {entry.actor_id for entry in entries if entry.actor_type == "department"}
+    names: dict[tuple[str, str], str] = {}
+    if staff:
+        for username, display in db.session.execute(
+                select(StaffUser.username, StaffUser.display_name).where(StaffUser.username.in_(staff))):
+            names[("staff", username)] = display or ACTOR_LABELS["staff"]
+    if departments:
+        for code, name in db.session.execute(select(Department.code, Department.name)
+                                             .where(Department.code.in_(departments))):
+            names[("department", code)] = name
+    return names
+
+
+def audit_page(citizen: Citizen, page: int, per_page: int) -> dict:
+    """查询留痕: who read or changed this citizen's data, when and why, newest first."""
+    entries, total = audit.entries_for_subject(citizen.id, page, per_page)
+    names = _actor_names(entries)
+    items = [{
+        "occurred_at": entry.occurred_at,
+        "who": names.get((entry.actor_type, entry.actor_id), ACTOR_LABELS.get(entry.actor_type, "其他")),
+        "who_type": entry.actor_type,
+        "action": entry.action, "action_name": ACTION_NAMES.get(entry.action, entry.action),
+        "reason": entry.reason,
+    } for entry in entries]
+    return Page(items, page, per_page, total).as_dict()
