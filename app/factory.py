@@ -63,6 +63,7 @@ def _register_models() -> None:
     import app.citizens.models  # noqa: F401
     import app.records.models  # noqa: F401
     import app.scoring.models  # noqa: F401
+    import benefits.models  # noqa: F401
     import miniprogram_api.models  # noqa: F401
 
 
@@ -73,6 +74,7 @@ BLUEPRINT_MODULES = (
     "app.records.api",
     "benefits.api",
     "benefits.merchant_api",
+    "benefits.jwks_api",
     "miniprogram_api.api",
     "miniprogram_api.benefits_api",
     "miniprogram_api.chatbot",

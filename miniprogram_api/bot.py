@@ -24,10 +24,11 @@ from app.audit.service import Actor
 from app.citizens.models import Citizen
 from app.citizens.service import has_consent
 from app.errors import ApiError
-from app.extensions import db, kv
+from app.extensions import db
 from app.scoring import service as scoring
 from app.scoring.models import Score
 from app.security.pii import mask_name
+from benefits.ledger import kv, offers_for
 from miniprogram_api import wechat
 from miniprogram_api.models import WeChatAccount
 from score_model import DIMENSION_NAMES, DIMENSIONS, RulesError, load_rules
@@ -306,10 +307,6 @@ def top_reasons(citizen: Citizen, count: int = 3) -> list[str]:
 
 def _offers_listing(citizen: Citizen) -> dict | None:
     """The 信易+ listing of the benefits part, or None when it cannot be had (a chat reply must still go out)."""
-    try:
-        from benefits.ledger import offers_for
-    except ImportError:
-        return None
     try:
         return offers_for(citizen)
     except Exception:  # noqa: BLE001 - answer with the general line rather than leave the follower without reply

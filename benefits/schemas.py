@@ -1,0 +1,401 @@
+"""Request and answer shapes of the staff, merchant and mini-program benefits APIs."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.timeutil import CITY_TZ
+from benefits.models import MERCHANT_STATUSES, OFFER_STATUSES, SCENE_PROVIDERS
+from benefits.verification import REASONS
+
+_REF = validate.Length(min=1, max=64)
+_LEVEL = validate.Range(min=1, max=5)
+_POSITIVE = validate.Range(min=1)
+
+
+class CityDateTime(fields.DateTime):
+    """A stored UTC moment shown in Asia/Shanghai time (with its +08:00 offset)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(value.astimezone(CITY_TZ) if value is not None else None, attr, obj, **kwargs)
+
+
+class PageQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=_POSITIVE, metadata={"description": "页码，从 1 开始"})
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200),
+                              metadata={"description": "每页条数（最多 200）"})
+
+
+class PeriodQuerySchema(Schema):
+    date_from = fields.Date(load_default=None, data_key="from", metadata={"description": "起始日期（含），北京时间"})
+    date_to = fields.Date(load_default=None, data_key="to", metadata={"description": "结束日期（含），北京时间"})
+
+
+def page_of(items, total: int, query: dict) -> dict:
+    return {"items": items, "total": total, "page": query["page"], "per_page": query["per_page"]}
+
+
+# -- scenes ---------------------------------------------------------------------------------------------
+
+class SceneSchema(Schema):
+    code = fields.String(metadata={"description": "场景代码，如 you（信易游）"})
+    name = fields.String()
+    description = fields.String()
+    provider = fields.String(metadata={"description": "government：政府部门提供；alliance：信用惠民联盟商户提供"})
+    sort_order = fields.Integer()
+    active = fields.Boolean()
+
+
+class SceneCreateSchema(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,31}$", error="场景代码为 2–32 位"
+                                                                                                "小写字母、数字或下划线，以字母开头。"))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=32))
+    description = fields.String(load_default="", validate=validate.Length(max=200))
+    provider = fields.String(load_default="alliance", validate=validate.OneOf(SCENE_PROVIDERS))
+    sort_order = fields.Integer(load_default=None, metadata={"description": "排序，不填则排在最后"})
+
+
+class SceneUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=2, max=32))
+    description = fields.String(validate=validate.Length(max=200))
+    provider = fields.String(validate=validate.OneOf(SCENE_PROVIDERS))
+    sort_order = fields.Integer()
+    active = fields.Boolean()
+
+
+class SceneListQuerySchema(Schema):
+    include_inactive = fields.Boolean(load_default=False, metadata={"description": "同时列出已停用的场景"})
+
+
+# -- merchants, branches, terminals -----------------------------------------------------------------------
+
+class BranchSchema(Schema):
+    branch_id = fields.String(attribute="ref")
+    name = fields.String()
+    address = fields.String(allow_none=True)
+    active = fields.Boolean()
+
+
+class BranchCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=2, max=100))
+    address = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class BranchUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=2, max=100))
+    address = fields.String(allow_none=True, validate=validate.Length(max=200))
+    active = fields.Boolean()
+
+
+class MerchantSchema(Schema):
+    merchant_id = fields.String(attribute="ref")
+    name = fields.String()
+    uscc = fields.String(metadata={"description": "统一社会信用代码"})
+    status = fields.String(metadata={"description": "active 正常；suspended 已暂停（终端不能核验）"})
+    scenes = fields.Pluck(SceneSchema, "code", many=True)
+    branches = fields.List(fields.Nested(BranchSchema))
+    created_at = CityDateTime()
+
+
+class MerchantCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=2, max=100))
+    uscc = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                         metadata={"description": "统一社会信用代码（18 位，按 GB 32100 校验）"})
+    scenes = fields.List(fields.String(), required=True, validate=validate.Length(min=1),
+                         metadata={"description": "所属场景代码"})
+    status = fields.String(load_default="active", validate=validate.OneOf(MERCHANT_STATUSES))
+
+
+class MerchantUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=2, max=100))
+    scenes = fields.List(fields.String(), validate=validate.Length(min=1))
+    status = fields.String(validate=validate.OneOf(MERCHANT_STATUSES))
+
+
+class MerchantListQuerySchema(PageQuerySchema):
+    scene = fields.String(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(MERCHANT_STATUSES))
+    q = fields.String(load_default=None, validate=validate.Length(max=50), metadata={"description": "按名称查找"})
+
+
+class MerchantPageSchema(Schema):
+    items = fields.List(fields.Nested(MerchantSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class TerminalSchema(Schema):
+    terminal_id = fields.String(attribute="ref")
+    name = fields.String()
+    branch_id = fields.Function(lambda t: t.branch.ref if t.branch else None,
+                                metadata={"description": "固定门店；为空则可在商户任一门店使用"})
+    created_at = CityDateTime()
+    revoked_at = CityDateTime(allow_none=True)
+
+
+class TerminalIssuedSchema(TerminalSchema):
+    key = fields.String(metadata={"description": "终端接口密钥，只显示这一次，请妥善保存"})
+
+
+class TerminalCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=2, max=64))
+    branch_id = fields.String(load_default=None, validate=_REF, metadata={"description": "把终端固定在一个门店"})
+
+
+# -- offers -------------------------------------------------------------------------------------------------
+
+class _OfferRules(Schema):
+    title = fields.String(validate=validate.Length(min=2, max=100), metadata={"description": "如 大禹陵景区门票8折"})
+    description = fields.String(validate=validate.Length(max=1000))
+    min_level = fields.Integer(validate=_LEVEL, metadata={"description": "最低信用等级 1–5（L3 良好 …）"})
+    min_score = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1000),
+                               metadata={"description": "最低信用分（可选，与等级同时满足）"})
+    partner_allowed = fields.Boolean(metadata={"description": "互认城市居民是否可享受"})
+    partner_min_level = fields.Integer(allow_none=True, validate=_LEVEL,
+                                       metadata={"description": "互认城市居民的最低等级（默认同 min_level）"})
+    limit_per_day = fields.Integer(allow_none=True, validate=_POSITIVE, metadata={"description": "每人每天次数"})
+    limit_per_month = fields.Integer(allow_none=True, validate=_POSITIVE, metadata={"description": "每人每月次数"})
+    limit_total = fields.Integer(allow_none=True, validate=_POSITIVE, metadata={"description": "每人累计次数"})
+    quota = fields.Integer(allow_none=True, validate=validate.Range(min=0), metadata={"description": "总名额"})
+    valid_from = fields.Date(allow_none=True, metadata={"description": "开始日期（含）"})
+    valid_until = fields.Date(allow_none=True, metadata={"description": "结束日期（含）"})
+    status = fields.String(validate=validate.OneOf(OFFER_STATUSES))
+    scene = fields.String(validate=validate.Length(min=1, max=32), metadata={"description": "场景代码"})
+    branch_ids = fields.List(fields.String(validate=_REF),
+                             metadata={"description": "适用门店；为空则适用于商户所有门店"})
+
+    @validates_schema
+    def _dates(self, data, **kwargs):
+        if data.get("valid_from") and data.get("valid_until") and data["valid_until"] < data["valid_from"]:
+            raise ValidationError("结束日期不能早于开始日期。", "valid_until")
+
+
+class OfferCreateSchema(_OfferRules):
+    merchant_id = fields.String(required=True, validate=_REF)
+    scene = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    title = fields.String(required=True, validate=validate.Length(min=2, max=100))
+    description = fields.String(load_default="", validate=validate.Length(max=1000))
+    min_level = fields.Integer(load_default=3, validate=_LEVEL, metadata={"description": "最低信用等级 1–5"})
+    partner_allowed = fields.Boolean(load_default=False)
+    status = fields.String(load_default="active", validate=validate.OneOf(OFFER_STATUSES))
+
+
+class OfferUpdateSchema(_OfferRules):
+    pass
+
+
+class OfferSchema(Schema):
+    offer_id = fields.String(attribute="ref")
+    merchant_id = fields.Function(lambda o: o.merchant.ref)
+    merchant_name = fields.Function(lambda o: o.merchant.name)
+    scene = fields.Function(lambda o: {"code": o.scene.code, "name": o.scene.name})
+    title = fields.String()
+    description = fields.String()
+    min_level = fields.Integer()
+    min_score = fields.Integer(allow_none=True)
+    partner_allowed = fields.Boolean()
+    partner_min_level = fields.Integer(allow_none=True)
+    limit_per_day = fields.Integer(allow_none=True)
+    limit_per_month = fields.Integer(allow_none=True)
+    limit_total = fields.Integer(allow_none=True)
+    quota = fields.Integer(allow_none=True)
+    redeemed_count = fields.Integer(metadata={"description": "已核销（不含已撤销）"})
+    valid_from = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    status = fields.String()
+    state = fields.String(metadata={"description": "active 可用；paused 暂停；not_yet_valid 未开始；ended 已结束"})
+    branches = fields.List(fields.Nested(BranchSchema), metadata={"description": "适用门店；为空则适用于所有门店"})
+    created_at = CityDateTime()
+
+
+class OfferListQuerySchema(PageQuerySchema):
+    merchant_id = fields.String(load_default=None, validate=_REF)
+    scene = fields.String(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(OFFER_STATUSES))
+
+
+class OfferPageSchema(Schema):
+    items = fields.List(fields.Nested(OfferSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+# -- ledger -------------------------------------------------------------------------------------------------
+
+class RedemptionSchema(Schema):
+    redemption_id = fields.String()
+    offer_id = fields.String()
+    offer_title = fields.String()
+    scene_name = fields.String()
+    merchant_name = fields.String()
+    branch_name = fields.String()
+    redeemed_at = CityDateTime()
+    status = fields.String(metadata={"description": "redeemed 已核销；cancelled 已撤销"})
+    cancelled_at = CityDateTime(allow_none=True)
+
+
+class RedemptionPageSchema(Schema):
+    items = fields.List(fields.Nested(RedemptionSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class RedemptionQuerySchema(PageQuerySchema, PeriodQuerySchema):
+    offer_id = fields.String(load_default=None, validate=_REF)
+
+
+class StaffRedemptionQuerySchema(RedemptionQuerySchema):
+    merchant_id = fields.String(load_default=None, validate=_REF)
+
+
+class CitizenRedemptionQuerySchema(PageQuerySchema):
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200),
+                           metadata={"description": "查询事由，记入留痕"})
+
+
+class TotalSchema(Schema):
+    day = fields.Date()
+    offer_id = fields.String()
+    offer_title = fields.String()
+    merchant_id = fields.String()
+    merchant_name = fields.String()
+    redeemed = fields.Integer(metadata={"description": "核销次数（不含已撤销）"})
+    cancelled = fields.Integer(metadata={"description": "撤销次数"})
+
+
+class StaffTotalsQuerySchema(PeriodQuerySchema):
+    merchant_id = fields.String(load_default=None, validate=_REF)
+
+
+class AttemptSummarySchema(Schema):
+    day = fields.Date()
+    reason = fields.String()
+    count = fields.Integer()
+
+
+class StaffTotalsSchema(Schema):
+    redemptions = fields.List(fields.Nested(TotalSchema))
+    attempts = fields.List(fields.Nested(AttemptSummarySchema), metadata={"description": "核验请求按结果统计"})
+
+
+class AttemptSchema(Schema):
+    at = CityDateTime()
+    reason = fields.String()
+    eligible = fields.Boolean()
+    merchant_id = fields.String()
+    merchant_name = fields.String()
+    offer_id = fields.String(allow_none=True)
+    offer_title = fields.String(allow_none=True)
+    branch_name = fields.String(allow_none=True)
+    redemption_id = fields.String(allow_none=True)
+
+
+class AttemptQuerySchema(PageQuerySchema, PeriodQuerySchema):
+    merchant_id = fields.String(load_default=None, validate=_REF)
+    reason = fields.String(load_default=None, validate=validate.OneOf(list(REASONS)))
+
+
+class AttemptPageSchema(Schema):
+    items = fields.List(fields.Nested(AttemptSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+# -- merchant terminal ----------------------------------------------------------------------------------
+
+class VerificationRequestSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=1000),
+                         metadata={"description": "扫描到的信用码字符串（XYF1. 开头）"})
+    offer_id = fields.String(required=True, validate=_REF, metadata={"description": "要核销的权益"})
+    branch_id = fields.String(load_default=None, validate=_REF,
+                              metadata={"description": "门店；终端已固定门店时可不填"})
+
+
+class VerificationResultSchema(Schema):
+    eligible = fields.Boolean(metadata={"description": "是否符合条件（符合即已核销）"})
+    reason = fields.String(metadata={"description": "结果代码：" + "、".join(REASONS)})
+    message = fields.String(metadata={"description": "给收银员看的说明"})
+    level_name = fields.String(allow_none=True, metadata={"description": "信用等级名称，如 良好"})
+    masked_name = fields.String(allow_none=True, metadata={"description": "脱敏姓名，如 张*"})
+    redemption_id = fields.String(metadata={"description": "核销编号（仅在核销成功时）"})
+
+
+class MerchantOfferSchema(Schema):
+    offer_id = fields.String(attribute="ref")
+    title = fields.String()
+    scene = fields.Function(lambda o: o.scene.name)
+    min_level = fields.Integer()
+    state = fields.String()
+    branch_ids = fields.Function(lambda o: [b.ref for b in o.branches])
+
+
+class MerchantHomeSchema(Schema):
+    merchant_id = fields.String()
+    merchant_name = fields.String()
+    terminal_id = fields.String()
+    terminal_name = fields.String()
+    terminal_branch_id = fields.String(allow_none=True)
+    branches = fields.List(fields.Nested(BranchSchema))
+    offers = fields.List(fields.Nested(MerchantOfferSchema))
+
+
+class MerchantTotalsQuerySchema(PeriodQuerySchema):
+    pass
+
+
+# -- mini-program -------------------------------------------------------------------------------------------
+
+class OffersQuerySchema(Schema):
+    scene = fields.String(load_default=None, validate=validate.Length(max=32), metadata={"description": "场景代码"})
+
+
+class LackSchema(Schema):
+    code = fields.String(metadata={"description": "level、score、limit_day、limit_month、limit_total、quota_gone、"
+                                                  "not_yet_valid、restricted、no_scoring_consent、score_not_ready"})
+    message = fields.String()
+
+
+class CitizenBranchSchema(Schema):
+    branch_id = fields.String()
+    name = fields.String()
+    address = fields.String(allow_none=True)
+
+
+class CitizenOfferSchema(Schema):
+    offer_id = fields.String()
+    title = fields.String()
+    description = fields.String()
+    scene = fields.Dict()
+    merchant_name = fields.String()
+    min_level = fields.Integer()
+    min_level_name = fields.String()
+    min_score = fields.Integer(allow_none=True)
+    limits = fields.Dict(metadata={"description": "per_day / per_month / total；null 为不限"})
+    used = fields.Dict(metadata={"description": "today / this_month / total：本人已使用次数"})
+    quota_left = fields.Integer(allow_none=True, metadata={"description": "剩余名额；null 为不限"})
+    valid_from = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    branches = fields.List(fields.Nested(CitizenBranchSchema))
+    eligible = fields.Boolean()
+    lacks = fields.List(fields.Nested(LackSchema), metadata={"description": "还差什么（可享受时为空）"})
+
+
+class CitizenOffersSchema(Schema):
+    level = fields.Integer(allow_none=True)
+    level_name = fields.String(allow_none=True)
+    qualified = fields.List(fields.Nested(CitizenOfferSchema), metadata={"description": "现在就能享受的权益"})
+    others = fields.List(fields.Nested(CitizenOfferSchema), metadata={"description": "暂不能享受的权益及原因"})
+
+
+class CreditCodeSchema(Schema):
+    code = fields.String(metadata={"description": "信用码字符串（二维码内容）"})
+    expires_at = CityDateTime()
+    expires_in = fields.Integer(metadata={"description": "有效期（秒）"})
+    level = fields.Integer()
+    level_name = fields.String()
+    qr_png = fields.String(metadata={"description": "二维码 PNG 图片（base64）"})
+    qr_svg = fields.String(metadata={"description": "二维码 SVG 图片"})

@@ -1,0 +1,333 @@
+"""A merchant terminal verifies a credit code for one offer; an eligible code is redeemed at once.
+
+Order of checks (the first that fails is the answer): the code's format, key, signature and expiry; whether
+the code was already used; the offer (exists, active, within its dates); merchant and branch; then the holder:
+consent, restriction (L0), level / minimum score; then per-citizen limits, the quota, and single use (key-value
+``SET NX`` on the code id, then the redemption row's unique ``code_id``).
+
+"Already used" is looked up before the offer and the holder, not only at the end: a cashier who scans a spent
+code twice must hear "already used", not "limit reached" because the first scan used up today's limit.
+
+Concurrency: a redemption starts by taking a place in the quota with one conditional
+``UPDATE … SET redeemed_count = redeemed_count + 1 WHERE quota IS NULL OR redeemed_count < quota``. That
+statement holds the offer's row (PostgreSQL) or the database's single writer lock (SQLite) until commit, so the
+per-citizen limits and the used-code check that follow read a settled ledger; a refusal after it rolls the place
+back. A CHECK (redeemed_count <= quota) backs the quota in the database. Two scans of one code at two offers meet
+at ``SET NX`` and then at the unique constraint, which stays the final word if Redis forgets.
+
+The hot path uses prebuilt Core statements on the session's connection: building and compiling ORM statements
+per request cost more than the database round trips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.audit import service as audit
+from app.audit.service import Actor
+from app.errors import ApiError
+from app.extensions import db, kv
+from app.scoring import service as scoring
+from app.security.pii import mask_name
+from app.security.secrets_util import digest, new_ref
+from app.timeutil import CITY_TZ
+from benefits import codes, credit_code
+from benefits.models import Attempt, Branch, Merchant, Offer, Redemption, Terminal, offer_branch
+
+CANCEL_WINDOW = timedelta(minutes=30)
+
+# What the cashier's screen says for each reason.
+REASONS: dict[str, str] = {
+    "ok": "核验通过，权益已核销。",
+    "malformed": "无法识别的信用码，请顾客在小程序中刷新后重新出示。",
+    "unknown_key": "无法识别该信用码的签发密钥，请顾客刷新信用码后重试。",
+    "bad_signature": "信用码签名校验失败，可能被篡改或伪造。",
+    "expired": "信用码已过期，请顾客刷新后重新出示。",
+    "already_used": "该信用码已使用，请顾客刷新后重新出示。",
+    "offer_not_found": "没有这个权益，请刷新权益列表。",
+    "offer_inactive": "该权益已暂停或不在有效期内。",
+    "wrong_merchant_or_branch": "该权益不适用于本商户或本门店。",
+    "consent_withdrawn": "顾客已撤回信用评分授权，无法享受信易+权益。",
+    "restricted": "顾客的信用等级为“受限”，不能享受信易+权益。",
+    "level_too_low": "顾客的信用等级未达到该权益的要求。",
+    "limit_reached": "顾客使用该权益的次数已达上限。",
+    "quota_exhausted": "该权益的名额已用完。",
+}
+LIMIT_MESSAGES = {
+    "day": "顾客今天已使用过该权益，请明天再来。",
+    "month": "顾客本月使用该权益的次数已达上限。",
+    "total": "顾客使用该权益的次数已达上限。",
+}
+
+_TERMINAL = Terminal.__table__
+_MERCHANT = Merchant.__table__
+_OFFER = Offer.__table__
+_BRANCH = Branch.__table__
+_REDEMPTION = Redemption.__table__
+_ATTEMPT = Attempt.__table__
+
+_TERMINAL_BY_DIGEST = (
+    select(_TERMINAL.c.id, _TERMINAL.c.ref, _TERMINAL.c.name, _TERMINAL.c.branch_id, _TERMINAL.c.revoked_at,
+           _MERCHANT.c.id.label("merchant_id"), _MERCHANT.c.ref.label("merchant_ref"),
+           _MERCHANT.c.name.label("merchant_name"), _MERCHANT.c.status)
+    .join(_MERCHANT, _MERCHANT.c.id == _TERMINAL.c.merchant_id)
+    .where(_TERMINAL.c.key_digest == bindparam("digest"))
+)
+# The offer, its merchant's status and the branch asked for (by ref, or the terminal's own by id), in one trip.
+_OFFER_COLUMNS = (
+    _OFFER.c.id, _OFFER.c.merchant_id, _OFFER.c.status, _OFFER.c.valid_from, _OFFER.c.valid_until,
+    _OFFER.c.min_level, _OFFER.c.min_score, _OFFER.c.limit_per_day, _OFFER.c.limit_per_month, _OFFER.c.limit_total,
+    _OFFER.c.quota, _MERCHANT.c.status.label("merchant_status"),
+    _BRANCH.c.id.label("branch_id"), _BRANCH.c.merchant_id.label("branch_merchant_id"),
+    _BRANCH.c.active.label("branch_active"),
+    exists().where(offer_branch.c.offer_id == _OFFER.c.id).label("offer_has_branches"),
+    exists().where(offer_branch.c.offer_id == _OFFER.c.id, offer_branch.c.branch_id == _BRANCH.c.id)
+    .label("offer_at_branch"),
+)
+_OFFER_AT_BRANCH_REF = (
+    select(*_OFFER_COLUMNS).join(_MERCHANT, _MERCHANT.c.id == _OFFER.c.merchant_id)
+    .outerjoin(_BRANCH, _BRANCH.c.ref == bindparam("branch_ref")).where(_OFFER.c.ref == bindparam("ref"))
+)
+_OFFER_AT_BRANCH_ID = (
+    select(*_OFFER_COLUMNS).join(_MERCHANT, _MERCHANT.c.id == _OFFER.c.merchant_id)
+    .outerjoin(_BRANCH, _BRANCH.c.id == bindparam("branch_id")).where(_OFFER.c.ref == bindparam("ref"))
+)
+# Take a place in the quota; the statement also holds the offer until commit (see the module's docstring).
+_RESERVE = (
+    update(_OFFER)
+    .where(_OFFER.c.id == bindparam("offer_id"),
+           or_(_OFFER.c.quota.is_(None), _OFFER.c.redeemed_count < _OFFER.c.quota))
+    .values(redeemed_count=_OFFER.c.redeemed_count + 1)
+    .returning(_OFFER.c.id)
+)
+_LIVE = ((_REDEMPTION.c.offer_id == bindparam("offer_id")) & (_REDEMPTION.c.citizen_id == bindparam("citizen_id"))
+         & _REDEMPTION.c.cancelled_at.is_(None))
+_USED_SUBQUERY = (
+    select(func.coalesce(func.sum(case((_REDEMPTION.c.city_day == bindparam("today"), 1), else_=0)), 0).label("day"),
+           func.coalesce(func.sum(case((_REDEMPTION.c.city_day >= bindparam("month_start"), 1), else_=0)), 0)
+           .label("month"),
+           func.count().label("total"))
+    .where(_LIVE).subquery()
+)
+_USAGE = select(_USED_SUBQUERY.c.day, _USED_SUBQUERY.c.month, _USED_SUBQUERY.c.total,
+                exists().where(_REDEMPTION.c.code_id == bindparam("code_id")).label("code_used"))
+_INSERT_REDEMPTION = insert(_REDEMPTION).returning(_REDEMPTION.c.id)
+_INSERT_ATTEMPT = insert(_ATTEMPT)
+
+
+@dataclass(frozen=True)
+class TerminalInfo:
+    """The authenticated caller of the merchant API."""
+
+    id: int
+    ref: str
+    name: str
+    branch_id: int | None
+    merchant_id: int
+    merchant_ref: str
+    merchant_name: str
+
+
+def authenticate_terminal(key: str) -> TerminalInfo | None | str:
+    """The terminal for an API key; None when unknown or revoked, "suspended" when its merchant is."""
+    row = db.session.connection().execute(_TERMINAL_BY_DIGEST, {"digest": digest(key)}).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.status != "active":
+        return "suspended"
+    return TerminalInfo(row.id, row.ref, row.name, row.branch_id, row.merchant_id, row.merchant_ref,
+                        row.merchant_name)
+
+
+@dataclass
+class Outcome:
+    eligible: bool
+    reason: str
+    message: str
+    level_name: str | None = None
+    masked_name: str | None = None
+    redemption_id: str | None = None
+
+    def as_dict(self) -> dict:
+        body = {"eligible": self.eligible, "reason": self.reason, "message": self.message,
+                "level_name": self.level_name, "masked_name": self.masked_name}
+        if self.redemption_id:
+            body["redemption_id"] = self.redemption_id
+        return body
+
+
+@dataclass
+class _Ledger:
+    """Collects what is known about one attempt and writes it (with its audit entry) once, at the end."""
+
+    terminal: TerminalInfo
+    now: datetime
+    today: date
+    offer_id: int | None = None
+    offer_ref: str | None = None
+    branch_id: int | None = None
+    citizen_id: int | None = None
+    code_id: str | None = None
+    level_name: str | None = None
+    masked_name: str | None = None
+
+    def _write(self, reason: str, eligible: bool, redemption_id: int | None) -> None:
+        db.session.connection().execute(_INSERT_ATTEMPT, {
+            "created_at": self.now, "city_day": self.today, "terminal_id": self.terminal.id,
+            "merchant_id": self.terminal.merchant_id, "offer_id": self.offer_id, "branch_id": self.branch_id,
+            "citizen_id": self.citizen_id, "code_id": self.code_id, "reason": reason, "eligible": eligible,
+            "redemption_id": redemption_id})
+        if self.citizen_id is not None:
+            # A merchant learned something about this person (at least that the code is theirs): 全过程留痕.
+            audit.log(self.citizen_id, "benefits.verify", "商户扫码核验信易+权益",
+                      {"merchant": self.terminal.merchant_name, "merchant_id": self.terminal.merchant_ref,
+                       "terminal_id": self.terminal.ref, "offer_id": self.offer_ref, "result": reason},
+                      actor=Actor("merchant", self.terminal.merchant_ref))
+        db.session.commit()
+
+    def refuse(self, reason: str, message: str | None = None) -> Outcome:
+        self._write(reason, False, None)
+        return Outcome(False, reason, message or REASONS[reason], self.level_name, self.masked_name)
+
+    def succeed(self, redemption_id: int, redemption_ref: str) -> Outcome:
+        self._write("ok", True, redemption_id)
+        return Outcome(True, "ok", REASONS["ok"], self.level_name, self.masked_name, redemption_ref)
+
+
+def _used_key(code_id: str) -> str:
+    return f"benefits:used:{code_id}"
+
+
+def _branch_for(terminal: TerminalInfo, offer) -> int | None:
+    """The branch of this redemption, or None when the offer or the branch is not this terminal's to redeem."""
+    if offer.merchant_id != terminal.merchant_id or offer.branch_id is None:
+        return None
+    if offer.branch_merchant_id != terminal.merchant_id or not offer.branch_active:
+        return None
+    if terminal.branch_id is not None and offer.branch_id != terminal.branch_id:
+        return None
+    if offer.offer_has_branches and not offer.offer_at_branch:
+        return None
+    return offer.branch_id
+
+
+def _limit_hit(offer, usage) -> str | None:
+    for period, limit, used in (("day", offer.limit_per_day, usage.day), ("month", offer.limit_per_month, usage.month),
+                                ("total", offer.limit_total, usage.total)):
+        if limit is not None and used >= limit:
+            return period
+    return None
+
+
+def verify(terminal: TerminalInfo, token: str, offer_ref: str, branch_ref: str | None = None) -> Outcome:
+    now_ts = credit_code.clock()
+    now = datetime.fromtimestamp(now_ts, UTC)
+    ledger = _Ledger(terminal, now, now.astimezone(CITY_TZ).date(), offer_ref=offer_ref)
+    try:
+        claims = codes.verify(token, credit_code.key_for, now_ts)
+    except codes.CodeRefused as refusal:
+        return ledger.refuse(refusal.reason)
+    ledger.code_id = claims.code_id
+    if kv.exists(_used_key(claims.code_id)):
+        return ledger.refuse("already_used")
+
+    connection = db.session.connection()
+    if branch_ref or terminal.branch_id is None:
+        offer = connection.execute(_OFFER_AT_BRANCH_REF, {"ref": offer_ref, "branch_ref": branch_ref}).first()
+    else:  # no branch named: the terminal's own
+        offer = connection.execute(_OFFER_AT_BRANCH_ID, {"ref": offer_ref, "branch_id": terminal.branch_id}).first()
+    if offer is None:
+        ledger.offer_ref = None
+        return ledger.refuse("offer_not_found")
+    ledger.offer_id = offer.id
+    if (offer.status != "active" or offer.merchant_status != "active"
+            or (offer.valid_from and ledger.today < offer.valid_from)
+            or (offer.valid_until and ledger.today > offer.valid_until)):
+        return ledger.refuse("offer_inactive")
+    branch_id = _branch_for(terminal, offer)
+    if branch_id is None:
+        return ledger.refuse("wrong_merchant_or_branch")
+    ledger.branch_id = branch_id
+
+    person = credit_code.person_for_subject(claims.subject, connection)
+    if person is None or not person.consent:
+        ledger.citizen_id = person.citizen_id if person else None
+        return ledger.refuse("consent_withdrawn")
+    ledger.citizen_id = person.citizen_id
+    # The server answers from the current score; the level inside the code serves offline checks.
+    level = person.level if person.level is not None else claims.level
+    ledger.level_name, ledger.masked_name = scoring.rules().level_name(level), mask_name(person.name)
+    if level == 0:
+        return ledger.refuse("restricted")
+    if level < offer.min_level or (offer.min_score is not None and (person.total or 0) < offer.min_score):
+        return ledger.refuse("level_too_low")
+
+    usage_params = {"offer_id": offer.id, "citizen_id": person.citizen_id, "code_id": claims.code_id,
+                    "today": ledger.today, "month_start": ledger.today.replace(day=1)}
+    reserved = connection.execute(_RESERVE, {"offer_id": offer.id}).first() is not None
+    usage = connection.execute(_USAGE, usage_params).one()
+    refusal = ("already_used" if usage.code_used else "limit_reached" if _limit_hit(offer, usage)
+               else None if reserved else "quota_exhausted")
+    if refusal:
+        db.session.rollback()  # gives the reserved place back
+        period = _limit_hit(offer, usage)
+        return ledger.refuse(refusal, LIMIT_MESSAGES[period] if refusal == "limit_reached" else None)
+    used_key = _used_key(claims.code_id)
+    # Kept a little past the code's expiry; after that the expiry check refuses the code anyway.
+    if not kv.set(used_key, ledger.terminal.ref, nx=True, ex=max(claims.expires_at - int(now_ts), 0) + 120):
+        db.session.rollback()
+        return ledger.refuse("already_used")
+    try:
+        redemption_ref = new_ref()
+        redemption_id = connection.execute(_INSERT_REDEMPTION, {
+            "ref": redemption_ref, "code_id": claims.code_id, "citizen_id": person.citizen_id, "offer_id": offer.id,
+            "merchant_id": terminal.merchant_id, "branch_id": branch_id, "terminal_id": terminal.id,
+            "city_day": ledger.today, "redeemed_at": now, "cancelled_at": None}).scalar_one()
+        return ledger.succeed(redemption_id, redemption_ref)
+    except IntegrityError:
+        # The code's row exists although the key-value store had forgotten it: the database has the last word.
+        db.session.rollback()
+        return ledger.refuse("already_used")
+    except Exception:
+        db.session.rollback()
+        kv.delete(used_key)  # nothing was redeemed: let the customer try the same code again
+        raise
+
+
+def _lock_offer(offer_id: int) -> None:
+    """Hold the offer row until commit (cancellations; redemptions lock it by reserving a place)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Offer.id).where(Offer.id == offer_id).with_for_update())
+    else:
+        # SQLite has no row locks: the first write of a transaction takes the single writer lock instead.
+        db.session.execute(update(Offer).where(Offer.id == offer_id).values(redeemed_count=Offer.redeemed_count))
+
+
+def cancel(terminal: TerminalInfo, redemption_ref: str) -> Redemption:
+    """Undo a redemption of this merchant within 30 minutes; the use and the quota place are given back."""
+    now = datetime.fromtimestamp(credit_code.clock(), UTC)
+    offer_id = db.session.scalar(select(Redemption.offer_id).where(Redemption.ref == redemption_ref,
+                                                                   Redemption.merchant_id == terminal.merchant_id))
+    if offer_id is None:
+        raise ApiError(404, "redemption_not_found", "未找到本商户的这笔核销记录。")
+    _lock_offer(offer_id)
+    redemption = db.session.scalar(select(Redemption).where(Redemption.ref == redemption_ref)
+                                   .execution_options(populate_existing=True))
+    if redemption.cancelled_at is not None:
+        db.session.commit()
+        return redemption  # a scanner retrying its cancel gets the same answer
+    if now - redemption.redeemed_at > CANCEL_WINDOW:
+        db.session.rollback()
+        raise ApiError(409, "cancel_window_passed", "核销超过 30 分钟，不能再撤销。如有误请联系信用中心。")
+    redemption.cancelled_at = now
+    db.session.execute(update(Offer).where(Offer.id == offer_id).values(redeemed_count=Offer.redeemed_count - 1))
+    audit.log(redemption.citizen_id, "benefits.cancel", "商户撤销信易+权益核销",
+              {"merchant": terminal.merchant_name, "merchant_id": terminal.merchant_ref,
+               "terminal_id": terminal.ref, "redemption_id": redemption.ref},
+              actor=Actor("merchant", terminal.merchant_ref))
+    db.session.commit()
+    return redemption
