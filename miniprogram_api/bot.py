@@ -24,11 +24,11 @@ from app.audit.service import Actor
 from app.citizens.models import Citizen
 from app.citizens.service import has_consent
 from app.errors import ApiError
-from app.extensions import db
+from app.extensions import db, kv
 from app.scoring import service as scoring
 from app.scoring.models import Score
 from app.security.pii import mask_name
-from benefits.ledger import kv, offers_for
+from benefits.ledger import offers_for
 from miniprogram_api import wechat
 from miniprogram_api.models import WeChatAccount
 from score_model import DIMENSION_NAMES, DIMENSIONS, RulesError, load_rules
