@@ -75,7 +75,7 @@ class Config:
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "/docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    OPENAPI_SWAGGER_UI_URL = "/docs/assets/"  # served by the app (app/docs_assets.py), no CDN needed
     API_SPEC_OPTIONS = {
         "info": {
             "description": "个人信用分：评分、信易+权益、城市互认。Errors are JSON {code, status, message, errors?}.",

@@ -7,12 +7,14 @@ import base64
 from flask import Flask
 from flask_smorest import Api
 
+from app import docs_assets
 from app.config import PROJECT_ROOT, Config
 from app.errors import register_error_handlers
 from app.extensions import db, kv, migrate
 from app.logging_setup import configure_logging
 from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
+from app.validation_messages import use_chinese_messages
 
 
 def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
@@ -30,11 +32,13 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     kv.init_app(app)
     # One Api per app (it keeps the app and its spec), so tests and two-city runs can build several apps.
+    use_chinese_messages()
     api = Api(app)
     register_error_handlers(app)
 
     _register_models()
     _register_blueprints(api)
+    app.register_blueprint(docs_assets.blp)
     _register_cli(app)
     return app
 
