@@ -3,7 +3,7 @@ from flask_smorest import Blueprint
 
 from app.audit import service as audit
 from app.auth.guards import staff_required
-from app.citizens import service
+from app.citizens import counter, service
 from app.citizens.schemas import (
     CitizenSummarySchema,
     LookupRequestSchema,
@@ -26,13 +26,7 @@ STAFF_AUTH = [{"staffToken": []}]
 @blp.doc(summary="登记居民（窗口办理）", security=STAFF_AUTH)
 @staff_required()
 def register(body):
-    citizen = service.register(body["name"], body["id_number"], body["phone"])
-    if body["scoring_consent"]:
-        service.grant_consent(citizen, "scoring", channel="counter")
-    audit.log(citizen.id, "citizen.register", "窗口登记")
-    db.session.commit()
-    if body["scoring_consent"]:
-        scoring.recompute_citizen(citizen, reason="授权后首次计算")
+    citizen = counter.register(body["name"], body["id_number"], body["phone"], body["scoring_consent"])
     return service.summary(citizen)
 
 
@@ -68,15 +62,5 @@ def score(query, ref):
 @staff_required()
 def consent(ref, kind):
     citizen = service.get_by_ref(ref)
-    if request.method == "PUT":
-        changed = service.grant_consent(citizen, kind, channel="counter")
-        action = "consent.grant"
-    else:
-        changed = service.withdraw_consent(citizen, kind)
-        action = "consent.withdraw"
-    if changed:
-        audit.log(citizen.id, action, "窗口办理授权", {"kind": kind})
-    db.session.commit()
-    if changed and kind == "scoring":
-        scoring.recompute_citizen(citizen, reason="授权变更")
+    counter.set_consent(citizen, kind, grant=request.method == "PUT")
     return service.summary(citizen)
