@@ -93,9 +93,14 @@ HINT_KINDS: tuple[str, ...] = (
 UNKNOWN_TYPE_NAME = "未知记录类型"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RecordInput:
-    """One credit record of one citizen, as the engine needs it."""
+    """One credit record of one citizen, as the engine needs it. Treat it as read-only.
+
+    Not ``frozen``: a city-wide recompute builds one per record (33 million), and a frozen dataclass's
+    ``__init__`` costs eight times a plain slotted one's (1.7 µs against 0.2 µs); slots keep attribute reads,
+    the engine's inner loop, as fast as they are.
+    """
 
     ref: str  # opaque record id, echoed back in contributions and hints
     type_code: str
