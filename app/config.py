@@ -61,6 +61,16 @@ class Config:
     CREDIT_CODE_TTL_SECONDS = _env_int("CREDIT_CODE_TTL_SECONDS", 60)
     SIGNING_KEYS_DIR = os.environ.get("SIGNING_KEYS_DIR")  # None: KEYS_DIR / "signing"
 
+    # Partner cities (互认): attestations our citizens show abroad, the partner API and reconciliation.
+    PARTNER_ATTESTATION_TTL_SECONDS = _env_int("PARTNER_ATTESTATION_TTL_SECONDS", 7 * 24 * 3600)
+    PARTNER_AUTH_MAX_LIFETIME_SECONDS = _env_int("PARTNER_AUTH_MAX_LIFETIME_SECONDS", 300)
+    PARTNER_CLOCK_LEEWAY_SECONDS = _env_int("PARTNER_CLOCK_LEEWAY_SECONDS", 30)
+    PARTNER_HTTP_TIMEOUT_SECONDS = _env_int("PARTNER_HTTP_TIMEOUT_SECONDS", 5)
+    # A receipt is sent right after the redemption with this short timeout; the outbox retries it later.
+    PARTNER_RECEIPT_TIMEOUT_SECONDS = _env_int("PARTNER_RECEIPT_TIMEOUT_SECONDS", 2)
+    # A kid we do not know makes us refetch the partner's JWKS at most this often (a scanner must not wait on it).
+    PARTNER_JWKS_REFRESH_MIN_SECONDS = _env_int("PARTNER_JWKS_REFRESH_MIN_SECONDS", 60)
+
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
     RECORDS_BATCH_MAX = _env_int("RECORDS_BATCH_MAX", 5000)
     # A batch touching at most this many citizens is rescored before the answer; larger ones are queued.

@@ -65,6 +65,7 @@ def _register_models() -> None:
     import app.audit.models  # noqa: F401
     import app.auth.models  # noqa: F401
     import app.citizens.models  # noqa: F401
+    import app.partners.models  # noqa: F401
     import app.records.models  # noqa: F401
     import app.scoring.models  # noqa: F401
     import benefits.models  # noqa: F401
@@ -82,6 +83,9 @@ BLUEPRINT_MODULES = (
     "miniprogram_api.api",
     "miniprogram_api.benefits_api",
     "miniprogram_api.chatbot",
+    "app.partners.api",
+    "app.partners.partner_api",
+    "miniprogram_api.partners_api",
 )
 
 

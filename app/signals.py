@@ -1,9 +1,14 @@
 """Domain notices that other parts may act on, sent only once the change they announce has committed.
 
 ``scores_changed`` (sender: the app, ``citizen_ids``): a citizen's stored score was written or dropped — the
-mini-program's score cache listens to it. Services queue a notice with :func:`notify_scores_changed` inside
-their transaction; it goes out after the commit and is dropped on rollback, so no listener ever acts on a
-change that did not happen.
+mini-program's score cache and the partner attestations (a citizen who fell to L0 loses them) listen to it.
+``consent_withdrawn`` (sender: the app, ``citizen_id``, ``kinds``): a citizen withdrew consents — partner
+attestations stop when partner sharing (or raw-score sharing) is withdrawn.
+
+Services queue a notice with :func:`notify_scores_changed` / :func:`notify_consent_withdrawn` inside their
+transaction; it goes out after the commit and is dropped on rollback, so no listener ever acts on a change that
+did not happen. Listeners run after the session's commit, when it can emit no more SQL: one that writes uses a
+connection of its own.
 """
 
 from __future__ import annotations
@@ -17,20 +22,33 @@ from app.extensions import db
 
 _signals = Namespace()
 scores_changed = _signals.signal("scores-changed")
+consent_withdrawn = _signals.signal("consent-withdrawn")
 _PENDING = "pending_scores_changed"
+_PENDING_CONSENTS = "pending_consent_withdrawn"
 
 
 def notify_scores_changed(citizen_ids) -> None:
     db.session.info.setdefault(_PENDING, set()).update(citizen_ids)
 
 
+def notify_consent_withdrawn(citizen_id: int, kinds) -> None:
+    db.session.info.setdefault(_PENDING_CONSENTS, {}).setdefault(citizen_id, set()).update(kinds)
+
+
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
-    if pending and has_app_context():
-        scores_changed.send(current_app._get_current_object(), citizen_ids=sorted(pending))
+    consents = session.info.pop(_PENDING_CONSENTS, None)
+    if not has_app_context():
+        return
+    app = current_app._get_current_object()
+    if pending:
+        scores_changed.send(app, citizen_ids=sorted(pending))
+    for citizen_id, kinds in sorted((consents or {}).items()):
+        consent_withdrawn.send(app, citizen_id=citizen_id, kinds=sorted(kinds))
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_on_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_PENDING_CONSENTS, None)

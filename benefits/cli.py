@@ -35,7 +35,9 @@ def register_commands(group: click.Group) -> None:
         from app.security.signing import keyring
 
         if keep_previous_for is None:
-            keep_previous_for = current_app.config["CREDIT_CODE_TTL_SECONDS"] + 60
+            # The previous key must outlive everything it signed: credit codes and partner attestations alike.
+            keep_previous_for = max(current_app.config["CREDIT_CODE_TTL_SECONDS"],
+                                    current_app.config["PARTNER_ATTESTATION_TTL_SECONDS"]) + 60
         key = keyring().rotate(keep_previous_for)
         click.echo(f"current key is now {key.kid}; the previous key verifies for {keep_previous_for} s more")
 

@@ -158,14 +158,21 @@ class Subject(db.Model):
 
 
 class Redemption(db.Model):
-    """One use of one offer by one citizen with one credit code; a code redeems once (unique ``code_id``)."""
+    """One use of one offer by one citizen with one credit code; a code redeems once (unique ``code_id``).
+
+    The holder is one of ours (``citizen_id``) or a partner city's citizen, known only by the issuing city and
+    the pseudonym its token carries (``partner_id``, ``partner_subject``); a partner's token id is stored as
+    ``<issuer city>:<jti>`` so that no issuer can collide with another's ids.
+    """
 
     __tablename__ = "benefit_redemption"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_ref)
-    code_id: Mapped[str] = mapped_column(String(32), unique=True)
-    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"))
+    code_id: Mapped[str] = mapped_column(String(64), unique=True)
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"))
+    partner_subject: Mapped[str | None] = mapped_column(String(64))
     offer_id: Mapped[int] = mapped_column(ForeignKey("benefit_offer.id", ondelete="CASCADE"))
     merchant_id: Mapped[int] = mapped_column(ForeignKey("benefit_merchant.id", ondelete="CASCADE"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("benefit_branch.id", ondelete="CASCADE"))
@@ -181,6 +188,9 @@ class Redemption(db.Model):
         Index("ix_benefit_redemption_usage", "offer_id", "citizen_id", "city_day"),
         Index("ix_benefit_redemption_merchant_day", "merchant_id", "city_day"),
         Index("ix_benefit_redemption_citizen", "citizen_id", "redeemed_at"),
+        Index("ix_benefit_redemption_partner_usage", "offer_id", "partner_id", "partner_subject", "city_day"),
+        Index("ix_benefit_redemption_partner_day", "partner_id", "city_day"),
+        CheckConstraint("(citizen_id IS NULL) <> (partner_id IS NULL)", name="one_holder"),
     )
 
 
@@ -197,7 +207,8 @@ class Attempt(db.Model):
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("benefit_offer.id", ondelete="SET NULL"))
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("benefit_branch.id", ondelete="SET NULL"))
     citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizen.id", ondelete="SET NULL"))
-    code_id: Mapped[str | None] = mapped_column(String(32))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id", ondelete="SET NULL"))
+    code_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(32))
     eligible: Mapped[bool]
     redemption_id: Mapped[int | None] = mapped_column(ForeignKey("benefit_redemption.id", ondelete="SET NULL"))

@@ -308,8 +308,9 @@ class AttemptPageSchema(Schema):
 # -- merchant terminal ----------------------------------------------------------------------------------
 
 class VerificationRequestSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=1000),
-                         metadata={"description": "扫描到的信用码字符串（XYF1. 开头）"})
+    code = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                         metadata={"description": "扫描到的信用码字符串（XYF1. 开头），"
+                                                  "或合作城市出具给本市的互认证明（JWS）"})
     offer_id = fields.String(required=True, validate=_REF, metadata={"description": "要核销的权益"})
     branch_id = fields.String(load_default=None, validate=_REF,
                               metadata={"description": "门店；终端已固定门店时可不填"})
@@ -322,6 +323,7 @@ class VerificationResultSchema(Schema):
     level_name = fields.String(allow_none=True, metadata={"description": "信用等级名称，如 良好"})
     masked_name = fields.String(allow_none=True, metadata={"description": "脱敏姓名，如 张*"})
     redemption_id = fields.String(metadata={"description": "核销编号（仅在核销成功时）"})
+    partner_city = fields.String(metadata={"description": "互认城市市民的所在城市（仅互认城市的凭证）"})
 
 
 class MerchantOfferSchema(Schema):

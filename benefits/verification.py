@@ -17,6 +17,12 @@ at ``SET NX`` and then at the unique constraint, which stays the final word if R
 
 The hot path uses prebuilt Core statements on the session's connection: building and compiling ORM statements
 per request cost more than the database round trips.
+
+A partner city's citizen (互认) shows their home city's credit code or an attestation made for us; it is checked
+by ``app.partners.inbound`` (issuer, key, signature, audience, expiry, revocation) instead of our own code check,
+must meet the offer's partner minimum level on offers open to partner citizens, and is limited and used once
+under the issuer and the pseudonym it carries. Its redemption queues a receipt for the home city in the same
+transaction; the receipt is sent once the merchant has its answer.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from app.audit import service as audit
 from app.audit.service import Actor
 from app.errors import ApiError
 from app.extensions import db, kv
+from app.partners import inbound as partner_inbound
+from app.partners import settlement as partner_settlement
 from app.scoring import service as scoring
 from app.security.pii import mask_name
 from app.security.secrets_util import digest, new_ref
@@ -56,7 +64,13 @@ REASONS: dict[str, str] = {
     "level_too_low": "顾客的信用等级未达到该权益的要求。",
     "limit_reached": "顾客使用该权益的次数已达上限。",
     "quota_exhausted": "该权益的名额已用完。",
+    "partner_unknown": "出示的是未与本市开展信用分互认的城市的凭证。",
+    "partner_suspended": "与该城市的信用分互认暂停中，暂不能核验其市民的凭证。",
+    "wrong_audience": "该互认证明不是出具给本市的，请顾客在本人城市的小程序中申请给本市的证明。",
+    "attestation_revoked": "该互认证明已被签发城市撤销。",
+    "partner_not_accepted": "该权益仅限本市居民，不对互认城市市民开放。",
 }
+PARTNER_OK = "核验通过（{city}市民，{score_name}互认），权益已核销。"
 LIMIT_MESSAGES = {
     "day": "顾客今天已使用过该权益，请明天再来。",
     "month": "顾客本月使用该权益的次数已达上限。",
@@ -81,7 +95,7 @@ _TERMINAL_BY_DIGEST = (
 _OFFER_COLUMNS = (
     _OFFER.c.id, _OFFER.c.merchant_id, _OFFER.c.status, _OFFER.c.valid_from, _OFFER.c.valid_until,
     _OFFER.c.min_level, _OFFER.c.min_score, _OFFER.c.limit_per_day, _OFFER.c.limit_per_month, _OFFER.c.limit_total,
-    _OFFER.c.quota, _MERCHANT.c.status.label("merchant_status"),
+    _OFFER.c.quota, _OFFER.c.partner_allowed, _OFFER.c.partner_min_level, _MERCHANT.c.status.label("merchant_status"),
     _BRANCH.c.id.label("branch_id"), _BRANCH.c.merchant_id.label("branch_merchant_id"),
     _BRANCH.c.active.label("branch_active"),
     exists().where(offer_branch.c.offer_id == _OFFER.c.id).label("offer_has_branches"),
@@ -106,15 +120,28 @@ _RESERVE = (
 )
 _LIVE = ((_REDEMPTION.c.offer_id == bindparam("offer_id")) & (_REDEMPTION.c.citizen_id == bindparam("citizen_id"))
          & _REDEMPTION.c.cancelled_at.is_(None))
-_USED_SUBQUERY = (
-    select(func.coalesce(func.sum(case((_REDEMPTION.c.city_day == bindparam("today"), 1), else_=0)), 0).label("day"),
-           func.coalesce(func.sum(case((_REDEMPTION.c.city_day >= bindparam("month_start"), 1), else_=0)), 0)
-           .label("month"),
-           func.count().label("total"))
-    .where(_LIVE).subquery()
-)
-_USAGE = select(_USED_SUBQUERY.c.day, _USED_SUBQUERY.c.month, _USED_SUBQUERY.c.total,
-                exists().where(_REDEMPTION.c.code_id == bindparam("code_id")).label("code_used"))
+# A partner city's citizen: the same counts, keyed by the issuing city and the pseudonym its token carries.
+_PARTNER_LIVE = ((_REDEMPTION.c.offer_id == bindparam("offer_id"))
+                 & (_REDEMPTION.c.partner_id == bindparam("partner_id"))
+                 & (_REDEMPTION.c.partner_subject == bindparam("partner_subject"))
+                 & _REDEMPTION.c.cancelled_at.is_(None))
+
+
+def _usage_of(live):
+    used = (
+        select(func.coalesce(func.sum(case((_REDEMPTION.c.city_day == bindparam("today"), 1), else_=0)), 0)
+               .label("day"),
+               func.coalesce(func.sum(case((_REDEMPTION.c.city_day >= bindparam("month_start"), 1), else_=0)), 0)
+               .label("month"),
+               func.count().label("total"))
+        .where(live).subquery()
+    )
+    return select(used.c.day, used.c.month, used.c.total,
+                  exists().where(_REDEMPTION.c.code_id == bindparam("code_id")).label("code_used"))
+
+
+_USAGE = _usage_of(_LIVE)
+_PARTNER_USAGE = _usage_of(_PARTNER_LIVE)
 _INSERT_REDEMPTION = insert(_REDEMPTION).returning(_REDEMPTION.c.id)
 _INSERT_ATTEMPT = insert(_ATTEMPT)
 
@@ -151,12 +178,15 @@ class Outcome:
     level_name: str | None = None
     masked_name: str | None = None
     redemption_id: str | None = None
+    partner_city: str | None = None  # the holder's home city, for a partner city's citizen
 
     def as_dict(self) -> dict:
         body = {"eligible": self.eligible, "reason": self.reason, "message": self.message,
                 "level_name": self.level_name, "masked_name": self.masked_name}
         if self.redemption_id:
             body["redemption_id"] = self.redemption_id
+        if self.partner_city:
+            body["partner_city"] = self.partner_city
         return body
 
 
@@ -171,6 +201,8 @@ class _Ledger:
     offer_ref: str | None = None
     branch_id: int | None = None
     citizen_id: int | None = None
+    partner_id: int | None = None
+    partner_city: str | None = None
     code_id: str | None = None
     level_name: str | None = None
     masked_name: str | None = None
@@ -179,8 +211,8 @@ class _Ledger:
         db.session.connection().execute(_INSERT_ATTEMPT, {
             "created_at": self.now, "city_day": self.today, "terminal_id": self.terminal.id,
             "merchant_id": self.terminal.merchant_id, "offer_id": self.offer_id, "branch_id": self.branch_id,
-            "citizen_id": self.citizen_id, "code_id": self.code_id, "reason": reason, "eligible": eligible,
-            "redemption_id": redemption_id})
+            "citizen_id": self.citizen_id, "partner_id": self.partner_id, "code_id": self.code_id, "reason": reason,
+            "eligible": eligible, "redemption_id": redemption_id})
         if self.citizen_id is not None:
             # A merchant learned something about this person (at least that the code is theirs): 全过程留痕.
             audit.log(self.citizen_id, "benefits.verify", "商户扫码核验信易+权益",
@@ -191,11 +223,13 @@ class _Ledger:
 
     def refuse(self, reason: str, message: str | None = None) -> Outcome:
         self._write(reason, False, None)
-        return Outcome(False, reason, message or REASONS[reason], self.level_name, self.masked_name)
+        return Outcome(False, reason, message or REASONS[reason], self.level_name, self.masked_name,
+                       partner_city=self.partner_city)
 
-    def succeed(self, redemption_id: int, redemption_ref: str) -> Outcome:
+    def succeed(self, redemption_id: int, redemption_ref: str, message: str | None = None) -> Outcome:
         self._write("ok", True, redemption_id)
-        return Outcome(True, "ok", REASONS["ok"], self.level_name, self.masked_name, redemption_ref)
+        return Outcome(True, "ok", message or REASONS["ok"], self.level_name, self.masked_name, redemption_ref,
+                       self.partner_city)
 
 
 def _used_key(code_id: str) -> str:
@@ -223,16 +257,27 @@ def _limit_hit(offer, usage) -> str | None:
     return None
 
 
+def _check_token(token: str, now_ts: float) -> tuple[str, int, partner_inbound.PartnerHolder | None, object]:
+    """(code id, expiry, partner holder or None, our code's claims or None); raises CodeRefused."""
+    if partner_inbound.is_partner_token(token):
+        holder = partner_inbound.verify_token(token, now_ts)
+        return holder.code_id, holder.expires_at, holder, None
+    claims = codes.verify(token, credit_code.key_for, now_ts)
+    return claims.code_id, claims.expires_at, None, claims
+
+
 def verify(terminal: TerminalInfo, token: str, offer_ref: str, branch_ref: str | None = None) -> Outcome:
     now_ts = credit_code.clock()
     now = datetime.fromtimestamp(now_ts, UTC)
     ledger = _Ledger(terminal, now, now.astimezone(CITY_TZ).date(), offer_ref=offer_ref)
     try:
-        claims = codes.verify(token, credit_code.key_for, now_ts)
+        code_id, expires_at, holder, claims = _check_token(token, now_ts)
     except codes.CodeRefused as refusal:
         return ledger.refuse(refusal.reason)
-    ledger.code_id = claims.code_id
-    if kv.exists(_used_key(claims.code_id)):
+    ledger.code_id = code_id
+    if holder is not None:
+        ledger.partner_id, ledger.partner_city = holder.partner_id, holder.city_name
+    if kv.exists(_used_key(code_id)):
         return ledger.refuse("already_used")
 
     connection = db.session.connection()
@@ -253,41 +298,60 @@ def verify(terminal: TerminalInfo, token: str, offer_ref: str, branch_ref: str |
         return ledger.refuse("wrong_merchant_or_branch")
     ledger.branch_id = branch_id
 
-    person = credit_code.person_for_subject(claims.subject, connection)
-    if person is None or not person.consent:
-        ledger.citizen_id = person.citizen_id if person else None
-        return ledger.refuse("consent_withdrawn")
-    ledger.citizen_id = person.citizen_id
-    # The server answers from the current score; the level inside the code serves offline checks.
-    level = person.level if person.level is not None else claims.level
-    ledger.level_name, ledger.masked_name = scoring.rules().level_name(level), mask_name(person.name)
-    if level == 0:
-        return ledger.refuse("restricted")
-    if level < offer.min_level or (offer.min_score is not None and (person.total or 0) < offer.min_score):
-        return ledger.refuse("level_too_low")
+    usage_params = {"offer_id": offer.id, "code_id": code_id, "today": ledger.today,
+                    "month_start": ledger.today.replace(day=1)}
+    if holder is not None:
+        if not offer.partner_allowed:
+            return ledger.refuse("partner_not_accepted")
+        ledger.level_name = scoring.rules().level_name(holder.level)
+        if holder.level == 0:
+            return ledger.refuse("restricted")
+        if holder.level < (offer.partner_min_level or offer.min_level):
+            return ledger.refuse("level_too_low")
+        usage_statement = _PARTNER_USAGE
+        usage_params.update(partner_id=holder.partner_id, partner_subject=holder.subject)
+        holder_columns = {"citizen_id": None, "partner_id": holder.partner_id, "partner_subject": holder.subject}
+    else:
+        person = credit_code.person_for_subject(claims.subject, connection)
+        if person is None or not person.consent:
+            ledger.citizen_id = person.citizen_id if person else None
+            return ledger.refuse("consent_withdrawn")
+        ledger.citizen_id = person.citizen_id
+        # The server answers from the current score; the level inside the code serves offline checks.
+        level = person.level if person.level is not None else claims.level
+        ledger.level_name, ledger.masked_name = scoring.rules().level_name(level), mask_name(person.name)
+        if level == 0:
+            return ledger.refuse("restricted")
+        if level < offer.min_level or (offer.min_score is not None and (person.total or 0) < offer.min_score):
+            return ledger.refuse("level_too_low")
+        usage_statement = _USAGE
+        usage_params["citizen_id"] = person.citizen_id
+        holder_columns = {"citizen_id": person.citizen_id, "partner_id": None, "partner_subject": None}
 
-    usage_params = {"offer_id": offer.id, "citizen_id": person.citizen_id, "code_id": claims.code_id,
-                    "today": ledger.today, "month_start": ledger.today.replace(day=1)}
     reserved = connection.execute(_RESERVE, {"offer_id": offer.id}).first() is not None
-    usage = connection.execute(_USAGE, usage_params).one()
+    usage = connection.execute(usage_statement, usage_params).one()
     refusal = ("already_used" if usage.code_used else "limit_reached" if _limit_hit(offer, usage)
                else None if reserved else "quota_exhausted")
     if refusal:
         db.session.rollback()  # gives the reserved place back
         period = _limit_hit(offer, usage)
         return ledger.refuse(refusal, LIMIT_MESSAGES[period] if refusal == "limit_reached" else None)
-    used_key = _used_key(claims.code_id)
+    used_key = _used_key(code_id)
     # Kept a little past the code's expiry; after that the expiry check refuses the code anyway.
-    if not kv.set(used_key, ledger.terminal.ref, nx=True, ex=max(claims.expires_at - int(now_ts), 0) + 120):
+    if not kv.set(used_key, ledger.terminal.ref, nx=True, ex=max(expires_at - int(now_ts), 0) + 120):
         db.session.rollback()
         return ledger.refuse("already_used")
     try:
         redemption_ref = new_ref()
         redemption_id = connection.execute(_INSERT_REDEMPTION, {
-            "ref": redemption_ref, "code_id": claims.code_id, "citizen_id": person.citizen_id, "offer_id": offer.id,
+            "ref": redemption_ref, "code_id": code_id, **holder_columns, "offer_id": offer.id,
             "merchant_id": terminal.merchant_id, "branch_id": branch_id, "terminal_id": terminal.id,
             "city_day": ledger.today, "redeemed_at": now, "cancelled_at": None}).scalar_one()
-        return ledger.succeed(redemption_id, redemption_ref)
+        if holder is None:
+            return ledger.succeed(redemption_id, redemption_ref)
+        partner_settlement.queue_receipt(connection, holder.partner_id, redemption_id, holder.kind)
+        outcome = ledger.succeed(redemption_id, redemption_ref,
+                                 PARTNER_OK.format(city=holder.city_name, score_name=holder.score_name))
     except IntegrityError:
         # The code's row exists although the key-value store had forgotten it: the database has the last word.
         db.session.rollback()
@@ -296,6 +360,8 @@ def verify(terminal: TerminalInfo, token: str, offer_ref: str, branch_ref: str |
         db.session.rollback()
         kv.delete(used_key)  # nothing was redeemed: let the customer try the same code again
         raise
+    partner_settlement.deliver_after_response(holder.partner_id)
+    return outcome
 
 
 def _lock_offer(offer_id: int) -> None:
@@ -325,9 +391,13 @@ def cancel(terminal: TerminalInfo, redemption_ref: str) -> Redemption:
         raise ApiError(409, "cancel_window_passed", "核销超过 30 分钟，不能再撤销。如有误请联系信用中心。")
     redemption.cancelled_at = now
     db.session.execute(update(Offer).where(Offer.id == offer_id).values(redeemed_count=Offer.redeemed_count - 1))
+    # A partner citizen's home city holds a receipt of it: send it again, now saying cancelled.
+    partner_id = partner_settlement.requeue_receipt(redemption.id) if redemption.partner_id else None
     audit.log(redemption.citizen_id, "benefits.cancel", "商户撤销信易+权益核销",
               {"merchant": terminal.merchant_name, "merchant_id": terminal.merchant_ref,
                "terminal_id": terminal.ref, "redemption_id": redemption.ref},
               actor=Actor("merchant", terminal.merchant_ref))
     db.session.commit()
+    if partner_id is not None:
+        partner_settlement.deliver_after_response(partner_id)
     return redemption

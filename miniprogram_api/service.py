@@ -66,6 +66,12 @@ ACTION_NAMES = {
     "wechat.bind": "绑定微信",
     "wechat.unbind": "解除微信绑定",
     "wechat.bind_failed": "尝试绑定微信，身份核验未通过",
+    "records.expire": "信用记录到期失效",
+    "benefits.verify": "商户核验信用码",
+    "benefits.cancel": "商户撤销核销",
+    "benefits.redemptions.read": "查看权益使用记录",
+    "partners.attest": "出具城市互认证明",
+    "partners.receipt": "互认城市回传权益使用记录",
 }
 ACTOR_LABELS = {"citizen": "本人", "system": "系统", "job": "系统定时任务", "staff": "信用中心工作人员",
                 "department": "数据报送部门", "merchant": "信用惠民联盟商户", "partner": "互认合作城市"}

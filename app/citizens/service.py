@@ -12,6 +12,7 @@ from app.citizens.models import CONSENT_KINDS, Citizen, Consent
 from app.errors import ApiError
 from app.extensions import db
 from app.security.pii import mask_id_number, mask_phone, vault
+from app.signals import notify_consent_withdrawn
 from app.timeutil import city_today, utcnow
 
 ID_PURPOSE = b"resident-id"
@@ -103,14 +104,16 @@ def withdraw_consent(citizen: Citizen, kind: str) -> bool:
     """Withdraw; returns False when there was nothing to withdraw. Raw-score sharing falls with partner sharing."""
     _check_kind(kind)
     kinds = [kind, "raw_score_sharing"] if kind == "partner_sharing" else [kind]
-    changed = False
+    withdrawn = []
     for each in kinds:
         consent = _open_consent(citizen.id, each)
         if consent is not None:
             consent.withdrawn_at = utcnow()
-            changed = True
+            withdrawn.append(each)
     db.session.flush()
-    return changed
+    if withdrawn:
+        notify_consent_withdrawn(citizen.id, withdrawn)
+    return bool(withdrawn)
 
 
 def consents_view(citizen: Citizen) -> list[dict]:

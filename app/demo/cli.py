@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 
-demo_cli = AppGroup("demo", help="演示城市（绍兴）")
+demo_cli = AppGroup("demo", help="演示城市（默认绍兴；CITY_CODE 等可改为其他城市）")
 
 
 def _credentials_path() -> Path:
@@ -41,10 +41,12 @@ def _seed(count: int, base_url: str) -> Path:
         "staff": city.staff,
         "citizens": city.citizens,
     }
+    from app.partners import demo as partners_demo
     from benefits import demo as benefits_demo
     from miniprogram_api import demo as wechat_demo
 
     benefits_demo.seed(payload)
+    partners_demo.seed(payload)
     wechat_demo.extend_credentials(payload)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

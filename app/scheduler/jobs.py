@@ -55,11 +55,30 @@ def recompute_all() -> int:
     return scoring.recompute("all", reason="每日例行重新计算").processed
 
 
+def partners_reconcile() -> int:
+    """Nightly, after the recompute: revoke what the listeners missed, then reconcile yesterday with every partner
+    (a partner that is down leaves a report in ``retry``; partners-sync reruns it)."""
+    from app.partners import attestations, settlement
+
+    attestations.sweep()
+    return len(settlement.reconcile())
+
+
+def partners_sync() -> int:
+    """Every few minutes: pull partners' revocations, send pending receipts, rerun reports left in ``retry``."""
+    from app.partners import settlement
+
+    done = settlement.sync()
+    return done["revocations"] + done["receipts"] + done["reports"]
+
+
 JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     # job id: (function, APScheduler trigger arguments)
     "scores-changed": (recompute_changed, {"trigger": "interval", "seconds": 60}),
     "records-expiry": (expire_records, {"trigger": "cron", "hour": 1, "minute": 0}),
     "scores-nightly": (recompute_all, {"trigger": "cron", "hour": 2, "minute": 0}),
+    "partners-reconcile": (partners_reconcile, {"trigger": "cron", "hour": 3, "minute": 30}),
+    "partners-sync": (partners_sync, {"trigger": "interval", "seconds": 600}),
 }
 
 

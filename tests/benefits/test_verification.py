@@ -102,10 +102,10 @@ def test_code_signed_with_a_foreign_key_under_our_kid_is_bad_signature(app, clie
     assert shop.verify(forged)["reason"] == "bad_signature"
 
 
-def test_unknown_kid_and_unknown_issuer_are_unknown_key(app, client, shop):
+def test_unknown_kid_is_unknown_key_and_an_unregistered_city_is_partner_unknown(app, client, shop):
     assert shop.verify(_forge(app, kid="NoSuchK1"))["reason"] == "unknown_key"
-    # A partner city's code: partner keys come with mutual recognition; until then the key is unknown.
-    assert shop.verify(_forge(app, issuer="330100"))["reason"] == "unknown_key"
+    # Another city's code, from a city this one has no mutual recognition with.
+    assert shop.verify(_forge(app, issuer="110100"))["reason"] == "partner_unknown"
 
 
 def test_expired_code(client, shop, zhang, monkeypatch):

@@ -1,0 +1,303 @@
+"""Attestations our citizens show in a partner city, and their revocation.
+
+An attestation is a compact JWS (``EdDSA``, our current ``kid``; header ``typ: JWT``) with the claims::
+
+    iss       our city code ("330600")            aud   the partner's city code ("330100")
+    sub       the citizen's pairwise pseudonym for that partner (see service.pseudonym)
+    lvl       level on the common ladder, 1–5      lvl_name  its name in our ladder ("良好")
+    iat, exp  Unix seconds (PARTNER_ATTESTATION_TTL_SECONDS, 7 days by default)
+    jti       unique id (single use at the partner; the key of the revocation feed)
+    score, score_name, scale   only with the citizen's raw-score-sharing consent
+
+Any JOSE library verifies it with our ``/.well-known/jwks.json``. A citizen who falls to L0, loses their score
+or withdraws partner sharing has every outstanding attestation revoked; partners pull the revoked ``jti``s (with
+the pseudonym, for their own records) from ``/partner/v1/revocations``.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+import time
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import exists, func, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from app.audit import service as audit
+from app.citizens.models import Citizen, Consent
+from app.citizens.service import has_consent
+from app.errors import ApiError
+from app.extensions import db, kv
+from app.partners import jws
+from app.partners import service as registry
+from app.partners.models import Attestation, Partner
+from app.scoring import service as scoring
+from app.scoring.models import Score
+from app.security.signing import b64url, b64url_decode, keyring
+from app.signals import consent_withdrawn, scores_changed
+from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+ISSUE_LIMIT_PER_MINUTE = 10
+# Any fixed number: revocations take feed positions one transaction at a time (PostgreSQL advisory lock).
+_FEED_LOCK_ID = 0x5A0C1B
+_CURSOR_PREFIX = "r1:"
+REVOKE_REASONS = {
+    "restricted": "信用等级变为“受限”",
+    "no_score": "信用评分授权已撤回或信用分不可用",
+    "consent_withdrawn": "本人撤回城市互认共享授权",
+    "raw_score_withdrawn": "本人撤回分值共享授权",
+}
+
+
+def clock() -> float:
+    return time.time()
+
+
+# -- issuing --------------------------------------------------------------------------------------------
+
+def _rate_limit(citizen: Citizen) -> None:
+    key = f"partners:attest:{citizen.ref}:{int(clock() // 60)}"
+    pipe = kv.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 120)
+    count, _ = pipe.execute()
+    if count > ISSUE_LIMIT_PER_MINUTE:
+        raise ApiError(429, "too_many_attestations", "申请互认证明过于频繁，请稍后再试。",
+                       headers={"Retry-After": "60"})
+
+
+def issue(citizen: Citizen, partner_code: str) -> dict:
+    """A signed attestation of the citizen's level for one partner city, with its record kept for revocation."""
+    partner = registry.find_partner(partner_code)
+    if partner is None:
+        raise ApiError(404, "partner_unknown", "该城市尚未与本市开展信用分互认。")
+    if partner.status != "active":
+        raise ApiError(409, "partner_suspended", f"与{partner.city_name}的信用分互认暂停中，暂不能出具证明。")
+    if not has_consent(citizen.id, "partner_sharing"):
+        raise ApiError(403, "partner_sharing_required",
+                       "您尚未开启“城市互认共享授权”。开启后才能向合作城市出示您的信用等级：我的 → 我的授权。")
+    if not has_consent(citizen.id, "scoring"):
+        raise ApiError(409, "no_scoring_consent", "请先开启信用评分授权，才能向合作城市出示信用等级。")
+    score = scoring.current_score(citizen)
+    if score is None:
+        raise ApiError(409, "score_not_ready", "您的信用分正在计算中，请稍后再试。")
+    if score.level == 0:
+        raise ApiError(403, "restricted", "您的信用等级目前为“受限”，暂不能向合作城市出具信用等级证明。"
+                                          "履行相关义务后可申请信用修复。")
+    _rate_limit(citizen)
+    config = current_app.config
+    rules = scoring.rules()
+    now = int(clock())
+    expires = now + config["PARTNER_ATTESTATION_TTL_SECONDS"]
+    jti = b64url(secrets.token_bytes(16))
+    subject = registry.pseudonym(partner, citizen.ref)
+    claims = {"iss": config["CITY_CODE"], "aud": partner.city_code, "sub": subject, "lvl": score.level,
+              "lvl_name": rules.level_name(score.level), "iat": now, "exp": expires, "jti": jti}
+    with_score = has_consent(citizen.id, "raw_score_sharing")
+    if with_score:
+        claims.update(score=score.total, score_name=config["SCORE_NAME"], scale=[0, rules.max_total])
+    token = jws.sign(claims, keyring().current())
+    db.session.add(Attestation(jti=jti, citizen_id=citizen.id, partner_id=partner.id, subject=subject,
+                               level=score.level, score_included=with_score,
+                               issued_at=datetime.fromtimestamp(now, UTC),
+                               expires_at=datetime.fromtimestamp(expires, UTC)))
+    audit.log(citizen.id, "partners.attest", f"本人向{partner.city_name}出具信用等级互认证明",
+              {"partner": partner.city_code, "jti": jti, "level": score.level, "score_included": with_score})
+    db.session.commit()
+    return {
+        "attestation": token, "jti": jti, "partner": {"city_code": partner.city_code, "city_name": partner.city_name,
+                                                      "score_name": partner.score_name},
+        "level": score.level, "level_name": rules.level_name(score.level), "score_included": with_score,
+        "issued_at": datetime.fromtimestamp(now, UTC), "expires_at": datetime.fromtimestamp(expires, UTC),
+    }
+
+
+def attestations_of(citizen: Citizen, limit: int = 50) -> list[dict]:
+    now = utcnow()
+    rows = db.session.execute(
+        select(Attestation, Partner.city_code, Partner.city_name).join(Partner, Partner.id == Attestation.partner_id)
+        .where(Attestation.citizen_id == citizen.id).order_by(Attestation.id.desc()).limit(limit)).all()
+    out = []
+    for attestation, code, name in rows:
+        state = ("revoked" if attestation.revoked_at else "expired" if attestation.expires_at <= now else "valid")
+        out.append({"jti": attestation.jti, "partner": {"city_code": code, "city_name": name},
+                    "level": attestation.level, "score_included": attestation.score_included,
+                    "issued_at": attestation.issued_at, "expires_at": attestation.expires_at, "state": state,
+                    "revoked_at": attestation.revoked_at,
+                    "revoke_reason": REVOKE_REASONS.get(attestation.revoke_reason or "")})
+    return out
+
+
+# -- revoking -------------------------------------------------------------------------------------------
+
+_A = Attestation.__table__
+
+
+def _revoke(connection: Connection, candidates, reason: str) -> int:
+    """Revoke the outstanding attestations selected by ``candidates`` (a select of ids); returns how many.
+
+    Feed positions are handed out in commit order: on PostgreSQL under an advisory lock held to commit; on SQLite
+    the single writer does it, and the unique position catches the rare race (the nightly sweep retries).
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _FEED_LOCK_ID})
+    ids = list(connection.execute(candidates).scalars())
+    if not ids:
+        return 0
+    now = utcnow()
+    position = connection.execute(select(func.coalesce(func.max(_A.c.revocation_seq), 0))).scalar_one()
+    for attestation_id in sorted(ids):
+        position += 1
+        connection.execute(update(_A).where(_A.c.id == attestation_id, _A.c.revoked_at.is_(None))
+                           .values(revoked_at=now, revoke_reason=reason, revocation_seq=position))
+    log.info("partner attestations revoked", extra={"fields": {"count": len(ids), "reason": reason}})
+    return len(ids)
+
+
+def _outstanding(citizen_ids: list[int], now: datetime):
+    return (select(_A.c.id).where(_A.c.citizen_id.in_(citizen_ids), _A.c.revoked_at.is_(None),
+                                  _A.c.expires_at > now))
+
+
+def _revoke_on_own_connection(work) -> int:
+    """Listeners run after the session's commit, when the session can emit no SQL: they use a connection of their
+    own. A failure is logged, never raised into the request whose commit already succeeded; the sweep of
+    :func:`sweep` catches up."""
+    for attempt in (1, 2):
+        try:
+            with db.engine.begin() as connection:
+                return work(connection)
+        except IntegrityError:
+            if attempt == 2:
+                log.exception("revoking partner attestations failed twice; the nightly sweep will retry")
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.exception("revoking partner attestations failed; the nightly sweep will retry")
+            return 0
+    return 0
+
+
+def _chunks(ids: list[int], size: int = 900):
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def revoke_ineligible(connection: Connection, citizen_ids: list[int]) -> int:
+    """Revoke the outstanding attestations of those of ``citizen_ids`` now at L0 or without a score."""
+    now = utcnow()
+    revoked = 0
+    score = Score.__table__
+    for chunk in _chunks(sorted(set(citizen_ids))):
+        for reason, condition in (("restricted", score.c.level == 0), ("no_score", score.c.citizen_id.is_(None))):
+            candidates = (_outstanding(chunk, now).outerjoin(score, score.c.citizen_id == _A.c.citizen_id)
+                          .where(condition))
+            revoked += _revoke(connection, candidates, reason)
+    return revoked
+
+
+def _any_outstanding(connection: Connection) -> bool:
+    return bool(connection.execute(select(exists().where(_A.c.revoked_at.is_(None), _A.c.expires_at > utcnow())))
+                .scalar())
+
+
+def _on_scores_changed(_app, citizen_ids) -> None:
+    def work(connection):
+        # A city-wide recompute announces thousands of citizens per chunk: most cities hold few attestations.
+        if not citizen_ids or not _any_outstanding(connection):
+            return 0
+        return revoke_ineligible(connection, list(citizen_ids))
+
+    _revoke_on_own_connection(work)
+
+
+def _on_consent_withdrawn(_app, citizen_id, kinds) -> None:
+    if "partner_sharing" in kinds:
+        reason, only_with_score = "consent_withdrawn", False
+    elif "raw_score_sharing" in kinds:
+        reason, only_with_score = "raw_score_withdrawn", True
+    elif "scoring" in kinds:
+        reason, only_with_score = "no_score", False
+    else:
+        return
+
+    def work(connection):
+        candidates = _outstanding([citizen_id], utcnow())
+        if only_with_score:
+            candidates = candidates.where(_A.c.score_included.is_(True))
+        return _revoke(connection, candidates, reason)
+
+    _revoke_on_own_connection(work)
+
+
+scores_changed.connect(_on_scores_changed)
+consent_withdrawn.connect(_on_consent_withdrawn)
+
+
+def sweep() -> int:
+    """Second line of defence (nightly): revoke whatever a listener missed — L0, no score, no partner consent."""
+    connection = db.session.connection()
+    now = utcnow()
+    holders = list(connection.execute(select(_A.c.citizen_id).where(_A.c.revoked_at.is_(None), _A.c.expires_at > now)
+                                      .distinct()).scalars())
+    revoked = revoke_ineligible(connection, holders)
+    consent = Consent.__table__
+    no_consent = ~exists().where(consent.c.citizen_id == _A.c.citizen_id, consent.c.kind == "partner_sharing",
+                                 consent.c.withdrawn_at.is_(None))
+    no_raw = ~exists().where(consent.c.citizen_id == _A.c.citizen_id, consent.c.kind == "raw_score_sharing",
+                             consent.c.withdrawn_at.is_(None))
+    for chunk in _chunks(holders):
+        revoked += _revoke(connection, _outstanding(chunk, now).where(no_consent), "consent_withdrawn")
+        revoked += _revoke(connection, _outstanding(chunk, now).where(_A.c.score_included.is_(True), no_raw),
+                           "raw_score_withdrawn")
+    db.session.commit()
+    return revoked
+
+
+# -- the feed partners pull ----------------------------------------------------------------------------------
+
+def _cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).rstrip(b"=").decode()
+
+
+def _position(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        raw = b64url_decode(cursor).decode()
+        if not raw.startswith(_CURSOR_PREFIX):
+            raise ValueError(cursor)
+        position = int(raw[len(_CURSOR_PREFIX):])
+        if position < 0:
+            raise ValueError(cursor)
+        return position
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(422, "bad_cursor", "cursor 无效：请使用上次应答中的 cursor，首次拉取不带此参数。",
+                       {"since": ["无效的 cursor。"]}) from None
+
+
+def revocation_feed(partner: Partner, since: str | None, limit: int = 500) -> dict:
+    """Attestations issued for ``partner`` and revoked after ``since``, oldest first, with the next cursor."""
+    after = _position(since)
+    rows = db.session.execute(
+        select(_A.c.jti, _A.c.subject, _A.c.revoked_at, _A.c.revoke_reason, _A.c.revocation_seq, _A.c.expires_at)
+        .where(_A.c.partner_id == partner.id, _A.c.revocation_seq > after)
+        .order_by(_A.c.revocation_seq).limit(limit + 1)).all()
+    page = rows[:limit]
+    return {
+        "items": [{"jti": row.jti, "sub": row.subject, "revoked_at": row.revoked_at, "reason": row.revoke_reason,
+                   "exp": int(row.expires_at.timestamp())} for row in page],
+        "cursor": _cursor(page[-1].revocation_seq if page else after),
+        "has_more": len(rows) > limit,
+    }
+
+
+def outstanding_count(partner_id: int | None = None) -> int:
+    stmt = select(func.count()).select_from(_A).where(_A.c.revoked_at.is_(None), _A.c.expires_at > utcnow())
+    if partner_id is not None:
+        stmt = stmt.where(_A.c.partner_id == partner_id)
+    return db.session.scalar(stmt) or 0

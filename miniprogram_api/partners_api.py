@@ -1,0 +1,33 @@
+"""信用分互认 for the citizen in the mini-program: an attestation to show in a partner city (/mp/v1/me/attestations)."""
+
+from flask import g
+from flask_smorest import Blueprint
+
+from app.partners import attestations
+from app.partners.schemas import AttestationIssuedSchema, AttestationRequestSchema, AttestationViewSchema
+from benefits import qr
+from miniprogram_api.auth import citizen_required
+
+blp = Blueprint("mp_partners", __name__, url_prefix="/mp/v1/me", description="微信小程序：城市信用分互认")
+
+CITIZEN_AUTH = [{"citizenToken": []}]
+
+
+@blp.route("/attestations", methods=["POST"])
+@blp.arguments(AttestationRequestSchema)
+@blp.response(201, AttestationIssuedSchema)
+@blp.doc(summary="向合作城市出具本人信用等级的互认证明（需城市互认共享授权；分值仅在分值共享授权时包含）",
+         security=CITIZEN_AUTH)
+@citizen_required()
+def issue(body):
+    issued = attestations.issue(g.citizen, body["partner"])
+    issued["qr_png"], _ = qr.render(issued["attestation"], box_size=4)
+    return issued
+
+
+@blp.route("/attestations")
+@blp.response(200, AttestationViewSchema(many=True))
+@blp.doc(summary="我出具过的互认证明及其状态（有效、已过期、已撤销）", security=CITIZEN_AUTH)
+@citizen_required()
+def history():
+    return attestations.attestations_of(g.citizen)
