@@ -1,8 +1,8 @@
 """Score engine benchmarks: the pure engine, the end-to-end city recompute, and its memory.
 
     python bench/score_engine.py engine [--n 200000]          # pure engine, one core
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench \\
-    python bench/score_engine.py e2e [--n 100000]             # `recompute --all` on PostgreSQL
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/15 \\
+    python bench/score_engine.py e2e [--n 100000]             # `recompute --all` on PostgreSQL + Redis
     DATABASE_URL=… python bench/score_engine.py memory [--sizes 20000,100000]
     DATABASE_URL=… python bench/score_engine.py all
 
@@ -38,6 +38,9 @@ def _app():
 
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("set DATABASE_URL to a scratch PostgreSQL database (it will be wiped)")
+    if not os.environ.get("REDIS_URL"):
+        # Without it the in-process store would hold the score-cache invalidations and count as our memory.
+        sys.exit("set REDIS_URL too (e.g. redis://127.0.0.1:6379/15): production runs on Redis")
     return create_app(Config, INSTANCE_PATH=Path("/tmp/xyf-bench"), KEYS_DIR=Path("/tmp/xyf-bench/keys"),
                       LOG_LEVEL="WARNING")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
@@ -61,7 +61,6 @@ class RecomputeStats:
     changed: int = 0
     skipped_without_consent: int = 0
     last_citizen_id: int = 0
-    changed_ids: list[int] = field(default_factory=list)
 
 
 def _upsert(rows: list[dict]):
@@ -108,7 +107,6 @@ def _recompute_chunk(citizen_ids: list[int], as_of: date, score_rules: Rules, st
     db.session.commit()
     stats.processed += len(citizen_ids)
     stats.changed += len(changed_rows)
-    stats.changed_ids.extend(row["citizen_id"] for row in changed_rows)
     stats.last_citizen_id = citizen_ids[-1]
 
 
