@@ -39,6 +39,9 @@ class Config:
     KEYS_DIR = Path(os.environ.get("KEYS_DIR", INSTANCE_PATH / "keys"))
     PII_KEY = os.environ.get("PII_KEY")  # base64 of 32 bytes; AES-GCM key for ID numbers and phones
     BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY")  # base64; HMAC key for lookups by ID number
+    # base64 of 32 bytes; keys the pseudonym a credit code carries. Never rotate it: every citizen would get a new
+    # pseudonym (and fresh per-offer limits).
+    BENEFITS_SUBJECT_KEY = os.environ.get("BENEFITS_SUBJECT_KEY")
 
     # The city this instance serves; partner cities run the same code with other values.
     CITY_CODE = os.environ.get("CITY_CODE", "330600")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,8 +40,8 @@ def _subject_key() -> bytes:
     if key is None:
         # Production: BENEFITS_SUBJECT_KEY (base64 of 32 bytes), the same on every app server and kept for good:
         # a new key gives every citizen a new pseudonym. First look: generated under KEYS_DIR.
-        configured = app.config.get("BENEFITS_SUBJECT_KEY") or os.environ.get("BENEFITS_SUBJECT_KEY")
-        key = load_or_create_secret(configured, app.config["KEYS_DIR"], "benefits_subject_key")
+        key = load_or_create_secret(app.config.get("BENEFITS_SUBJECT_KEY"), app.config["KEYS_DIR"],
+                                    "benefits_subject_key")
         app.extensions["benefits_subject_key"] = key
     return key
 
