@@ -9,8 +9,6 @@ from app.extensions import db
 from app.security.secrets_util import new_ref
 from app.timeutil import UTCDateTime, utcnow
 
-APP_KINDS = ("mp", "oa")  # the mini-program and the official account each give their own openid
-
 
 class WeChatAccount(db.Model):
     """A WeChat identity seen by one of our apps; the mini-program account is the one bound to a citizen.
@@ -23,6 +21,7 @@ class WeChatAccount(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_ref)
+    # "mp" (the mini-program) or "oa" (the official account): each gives the same person its own openid.
     app_kind: Mapped[str] = mapped_column(String(8))
     openid: Mapped[str] = mapped_column(String(64))
     unionid: Mapped[str | None] = mapped_column(String(64))

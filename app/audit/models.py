@@ -8,8 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.timeutil import UTCDateTime
 
-ACTOR_TYPES = ("staff", "department", "job", "merchant", "partner", "system")
-
 
 class AuditEntry(db.Model):
     """全过程留痕: one link of the append-only, hash-chained trail of reads and changes of personal data.
@@ -22,7 +20,7 @@ class AuditEntry(db.Model):
 
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_type: Mapped[str] = mapped_column(String(16))  # staff, department, job, merchant, partner, citizen, system
     actor_id: Mapped[str] = mapped_column(String(64))
     # The citizen's internal id; no foreign key, so the trail outlives any deletion it records.
     subject_id: Mapped[int | None]
