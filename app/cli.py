@@ -1,4 +1,5 @@
-"""Operator commands: ``flask records import``, ``flask scores recompute``, ``flask audit verify``, ``flask demo …``."""
+"""Operator commands: ``flask records import``, ``flask scores recompute``, ``flask audit verify`` / ``chain``,
+``flask demo …``."""
 
 from __future__ import annotations
 
@@ -129,16 +130,26 @@ def recompute(mode: str, resume: bool, chunk_size: int | None):
 
 @audit_cli.command("verify")
 def verify_audit():
-    """Walk the hash chain and report the first broken link (exit status 1 if any)."""
-    from app.audit.service import verify_chain
+    """Link the entries written so far, then walk the hash chain and report the first broken link (exit status 1)."""
+    from app.audit.service import chain_pending, verify_chain
 
+    linked = chain_pending()
     report = verify_chain()
     if report.ok:
-        click.echo(f"audit chain intact: {report.checked} entries")
+        written_since = f"; {report.pending} written since, not linked yet" if report.pending else ""
+        click.echo(f"audit chain intact: {report.checked} entries ({linked} newly linked{written_since})")
         return
     click.echo(f"audit chain BROKEN at seq {report.broken_at}: {report.problem} "
                f"({report.checked} entries verified before it)", err=True)
     sys.exit(1)
+
+
+@audit_cli.command("chain")
+def chain_audit():
+    """Link pending audit entries into the hash chain now (the audit-chain job does this every 5 seconds)."""
+    from app.audit.service import chain_pending
+
+    click.echo(f"linked {chain_pending()} audit entries")
 
 
 @staff_cli.command("create")

@@ -54,8 +54,8 @@ def _load(n: int, seed: int = 7) -> float:
     engine = db.engine
     with engine.begin() as connection:
         connection.exec_driver_sql(
-            "TRUNCATE audit_entry, score_history, score, credit_record, consent, wechat_account, citizen, "
-            "department_key, department RESTART IDENTITY CASCADE")
+            "TRUNCATE audit_entry, audit_pending, score_history, score, credit_record, consent, wechat_account, "
+            "citizen, department_key, department RESTART IDENTITY CASCADE")
         connection.exec_driver_sql("INSERT INTO department (code, name, record_types, active, created_at) "
                                    "VALUES ('BENCH', '压测部门', '[]', true, now())")
     raw = engine.raw_connection()
@@ -128,7 +128,7 @@ def recompute_only() -> dict:
 
     app = _app()
     with app.app_context():
-        db.session.execute(db.text("TRUNCATE score, score_history, audit_entry"))
+        db.session.execute(db.text("TRUNCATE score, score_history, audit_entry, audit_pending"))
         db.session.commit()
         baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.perf_counter()

@@ -12,8 +12,10 @@ from app.timeutil import UTCDateTime
 class AuditEntry(db.Model):
     """全过程留痕: one link of the append-only, hash-chained trail of reads and changes of personal data.
 
-    ``seq`` is assigned by the appender (not a database sequence) so the chain order is explicit and two
-    concurrent appenders collide on the primary key instead of forking the chain.
+    Rows come only from the chainer (``app.audit.service.chain_pending``), which moves entries out of
+    ``audit_pending`` and links them; they are never updated. ``seq`` is assigned by the chainer (not a database
+    sequence) so the chain order is explicit and two concurrent chainers collide on the primary key instead of
+    forking the chain.
     """
 
     __tablename__ = "audit_entry"
@@ -31,3 +33,27 @@ class AuditEntry(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_entry_subject", "subject_id", "seq"),)
+
+
+class PendingAuditEntry(db.Model):
+    """An audit entry written but not yet linked into the hash chain.
+
+    ``audit.append`` inserts here, in the transaction of the read or change it records, with no lock and no read;
+    the ``audit-chain`` job moves rows into ``audit_entry`` (in id order, each given the next ``seq`` and hash)
+    within seconds and deletes them here. Until then an entry is part of the trail (citizens see it) but not yet
+    tamper-evident.
+    """
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(64))
+    # As in AuditEntry: no foreign key.
+    subject_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_audit_pending_subject", "subject_id"),)

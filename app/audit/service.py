@@ -1,27 +1,47 @@
-"""全过程留痕: append to and verify the hash-chained audit trail.
+"""全过程留痕: write, link and verify the hash-chained audit trail.
 
-Every read or change of a person's data by anyone but that person appends one entry in the same
-transaction as the read or change, so the trail and the data cannot disagree.
+Every read or change of a person's data by anyone but that person writes one entry in the same transaction as the
+read or change, so the trail and the data cannot disagree. Writing is one insert into ``audit_pending``: no lock,
+no read. Linking used to happen right there (a city-wide advisory lock, the last link read, the chained rows
+inserted), and the lock was held until the caller committed, so every audited request in the city queued behind
+every other one.
+
+Linking is now the chainer's job: ``chain_pending`` (the ``audit-chain`` scheduler job, every 5 seconds, and
+``flask audit verify`` / ``flask audit chain``) takes the chain lock, reads the last link, moves pending entries in
+id order into ``audit_entry`` with the next ``seq`` and their hashes, and deletes them from ``audit_pending``, in one
+transaction per batch. Tamper-evidence therefore starts when an entry is linked, seconds after it was written; a
+pending entry is already part of the trail a citizen sees. An entry whose transaction commits after entries with
+higher ids were linked simply gets the next ``seq``: the chain order is ``seq``, not the pending id.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import g, has_app_context
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Integer, cast, delete, func, insert, literal, null, select, text, union_all
+from sqlalchemy.exc import IntegrityError
 
-from app.audit.models import AuditEntry
+from app.audit.models import AuditEntry, PendingAuditEntry
 from app.extensions import db
 from app.timeutil import utcnow
 
+logger = logging.getLogger(__name__)
+
 GENESIS_HASH = "0" * 64
-# Any fixed number: all appenders of the trail serialise on this PostgreSQL advisory lock.
+# Any fixed number: all chainers of the trail serialise on this PostgreSQL advisory lock.
 _CHAIN_LOCK_ID = 0x5A0C1A
+# Below SQLite's bound-parameter limit (999 in older builds).
+_DELETE_CHUNK = 900
+# Rounds lost in a row to a concurrent chainer before giving up (each lost round means the other one progressed).
+_MAX_COLLISIONS = 50
+
+_CONTENT = ("occurred_at", "actor_type", "actor_id", "subject_id", "action", "reason", "details")
 
 
 @dataclass(frozen=True)
@@ -38,44 +58,40 @@ def current_actor() -> Actor:
 
 def _link_hash(prev_hash: str, seq: int, occurred_at: datetime, actor_type: str, actor_id: str,
                subject_id: int | None, action: str, reason: str, details: dict) -> str:
+    # astimezone(UTC): the chainer and the verifier may read timestamps in different session time zones; every
+    # stored time is UTC, so this changes no payload, it only keeps them equal.
     payload = json.dumps(
-        [seq, occurred_at.isoformat(), actor_type, actor_id, subject_id, action, reason, details],
+        [seq, occurred_at.astimezone(UTC).isoformat(), actor_type, actor_id, subject_id, action, reason, details],
         ensure_ascii=False, sort_keys=True, separators=(",", ":"),
     )
     return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
 
 
 def _lock_chain() -> None:
+    # On SQLite the database's single writer serialises chainers instead, and the primary key on
+    # audit_entry.seq turns a lost race into an IntegrityError (see chain_pending).
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK_ID})
 
 
 def append(subject_ids: Iterable[int | None], action: str, reason: str, details: dict | None = None,
            actor: Actor | None = None) -> int:
-    """Append one entry per subject (same action) in the caller's transaction; returns how many."""
+    """Write one entry per subject (same action) in the caller's transaction; returns how many.
+
+    The entries are linked into the hash chain later by ``chain_pending``.
+    """
     subjects = list(subject_ids)
     if not subjects:
         return 0
     actor = actor or current_actor()
     details = details or {}
-    _lock_chain()
-    last = db.session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
     now = utcnow()
-    rows = []
-    for subject_id in subjects:
-        seq += 1
-        link = _link_hash(prev_hash, seq, now, actor.type, actor.id, subject_id, action, reason, details)
-        rows.append({
-            "seq": seq, "occurred_at": now, "actor_type": actor.type, "actor_id": actor.id,
-            "subject_id": subject_id, "action": action, "reason": reason, "details": details,
-            "prev_hash": prev_hash, "hash": link,
-        })
-        prev_hash = link
-    # Core executemany: a city-wide recompute appends one entry per changed score.
-    db.session.connection().execute(insert(AuditEntry.__table__), rows)
+    rows = [{
+        "occurred_at": now, "actor_type": actor.type, "actor_id": actor.id, "subject_id": subject_id,
+        "action": action, "reason": reason, "details": details,
+    } for subject_id in subjects]
+    # Core executemany: a city-wide recompute writes one entry per changed score.
+    db.session.connection().execute(insert(PendingAuditEntry.__table__), rows)
     return len(rows)
 
 
@@ -84,11 +100,74 @@ def log(subject_id: int | None, action: str, reason: str, details: dict | None =
     append([subject_id], action, reason, details, actor)
 
 
+def _chain_round(batch: int) -> int:
+    """Link up to ``batch`` pending entries after the last link, in the session's transaction (not committed)."""
+    _lock_chain()
+    last = db.session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+    pending = db.session.execute(
+        select(PendingAuditEntry.id, *(getattr(PendingAuditEntry, name) for name in _CONTENT))
+        .order_by(PendingAuditEntry.id).limit(batch)
+    ).all()
+    if not pending:
+        return 0
+    rows = []
+    for row in pending:
+        seq += 1
+        details = row.details or {}
+        link = _link_hash(prev_hash, seq, row.occurred_at, row.actor_type, row.actor_id, row.subject_id,
+                          row.action, row.reason, details)
+        rows.append({
+            "seq": seq, "occurred_at": row.occurred_at, "actor_type": row.actor_type, "actor_id": row.actor_id,
+            "subject_id": row.subject_id, "action": row.action, "reason": row.reason, "details": details,
+            "prev_hash": prev_hash, "hash": link,
+        })
+        prev_hash = link
+    connection = db.session.connection()
+    connection.execute(insert(AuditEntry.__table__), rows)
+    ids = [row.id for row in pending]
+    for start in range(0, len(ids), _DELETE_CHUNK):
+        connection.execute(delete(PendingAuditEntry.__table__)
+                           .where(PendingAuditEntry.id.in_(ids[start:start + _DELETE_CHUNK])))
+    return len(rows)
+
+
+def chain_pending(batch: int = 5000) -> int:
+    """Link every pending entry into the hash chain, one committed transaction per batch; returns how many.
+
+    Commits the session: call it from a job or a command, never inside a request's transaction.
+    """
+    linked = collisions = 0
+    while True:
+        try:
+            done = _chain_round(batch)
+            db.session.commit()
+        except IntegrityError:
+            # Another chainer took the same seq first (on SQLite; PostgreSQL's advisory lock prevents it): it made
+            # progress, so read the new last link and try again.
+            db.session.rollback()
+            collisions += 1
+            if collisions > _MAX_COLLISIONS:
+                raise
+            logger.info("audit chain: lost a round to a concurrent chainer, retrying")
+            continue
+        except BaseException:
+            db.session.rollback()
+            raise
+        collisions = 0
+        if not done:
+            return linked
+        linked += done
+
+
 @dataclass(frozen=True)
 class ChainReport:
     checked: int
     broken_at: int | None
     problem: str | None
+    pending: int = 0  # entries written but not linked yet when the walk ended
 
     @property
     def ok(self) -> bool:
@@ -108,26 +187,71 @@ def _entries(batch: int = 5000) -> Iterator[AuditEntry]:
         db.session.expunge_all()
 
 
+def _pending_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(PendingAuditEntry)) or 0
+
+
 def verify_chain() -> ChainReport:
-    """Walk the whole trail; report the first link whose hash, predecessor or sequence does not hold."""
+    """Walk the whole linked trail; report the first link whose hash, predecessor or sequence does not hold.
+
+    Pending entries are not covered (they are not linked yet); ``pending`` says how many there were.
+    """
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     for entry in _entries():
         if entry.seq != expected_seq:
-            return ChainReport(checked, entry.seq, f"sequence gap: expected {expected_seq}")
+            return ChainReport(checked, entry.seq, f"sequence gap: expected {expected_seq}", _pending_count())
         if entry.prev_hash != prev_hash:
-            return ChainReport(checked, entry.seq, "prev_hash does not match the previous entry")
+            return ChainReport(checked, entry.seq, "prev_hash does not match the previous entry", _pending_count())
         recomputed = _link_hash(prev_hash, entry.seq, entry.occurred_at, entry.actor_type, entry.actor_id,
                                 entry.subject_id, entry.action, entry.reason, entry.details or {})
         if recomputed != entry.hash:
-            return ChainReport(checked, entry.seq, "content does not match its hash")
+            return ChainReport(checked, entry.seq, "content does not match its hash", _pending_count())
         prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
-    return ChainReport(checked, None, None)
+    return ChainReport(checked, None, None, _pending_count())
 
 
-def entries_for_subject(subject_id: int, page: int, per_page: int) -> tuple[list[AuditEntry], int]:
-    stmt = select(AuditEntry).where(AuditEntry.subject_id == subject_id)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = db.session.scalars(
-        stmt.order_by(AuditEntry.seq.desc()).limit(per_page).offset((page - 1) * per_page)
+@dataclass(frozen=True)
+class TrailEntry:
+    """One entry of a citizen's trail as they see it; ``seq`` is None while it is not linked yet."""
+
+    seq: int | None
+    occurred_at: datetime
+    actor_type: str
+    actor_id: str
+    subject_id: int | None
+    action: str
+    reason: str
+    details: dict
+
+
+def entries_for_subject(subject_id: int, page: int, per_page: int) -> tuple[list[TrailEntry], int]:
+    """One page of a subject's trail, newest first: pending entries (by id, descending), then linked ones (by seq,
+    descending), with the total over both.
+
+    The page is one statement over both tables, so a chainer committing meanwhile cannot show an entry twice or
+    drop one within a page; and as it links the oldest pending entries into the newest seqs, an entry keeps its
+    position (and page) across the move.
+    """
+    pending = select(
+        literal(0, Integer).label("linked"), PendingAuditEntry.id.label("position"),
+        cast(null(), Integer).label("seq"),
+        *(getattr(PendingAuditEntry, name) for name in _CONTENT),
+    ).where(PendingAuditEntry.subject_id == subject_id)
+    linked = select(
+        literal(1, Integer).label("linked"), AuditEntry.seq.label("position"), AuditEntry.seq,
+        *(getattr(AuditEntry, name) for name in _CONTENT),
+    ).where(AuditEntry.subject_id == subject_id)
+    trail = union_all(pending, linked).subquery()
+    total = db.session.scalar(
+        select(select(func.count()).select_from(PendingAuditEntry)
+               .where(PendingAuditEntry.subject_id == subject_id).scalar_subquery()
+               + select(func.count()).select_from(AuditEntry)
+               .where(AuditEntry.subject_id == subject_id).scalar_subquery())
+    )
+    rows = db.session.execute(
+        select(trail).order_by(trail.c.linked, trail.c.position.desc())
+        .limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return list(items), total or 0
+    items = [TrailEntry(row.seq, *(getattr(row, name) for name in _CONTENT[:-1]), row.details or {})
+             for row in rows]
+    return items, total or 0

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.scheduler.jobs import JOBS, run_guarded
+from app.scheduler.jobs import JOBS, guard_time, run_guarded
 from app.timeutil import CITY_TZ, utcnow
 
 scheduler_cli = AppGroup("scheduler", help="定时任务")
@@ -27,13 +27,14 @@ def run():
 
 
 def _fire(app, job_id: str) -> None:
-    # The fire time is truncated to the minute so that two schedulers firing a second apart share one guard.
-    run_guarded(app, job_id, utcnow().replace(second=0, microsecond=0))
+    # The fire time is floored to the job's interval (to the minute for cron jobs) so that two schedulers firing a
+    # second apart share one guard, and a job every 5 seconds is not skipped for the rest of its minute.
+    run_guarded(app, job_id, guard_time(job_id, utcnow()))
 
 
 @scheduler_cli.command("run-once")
 @click.argument("job_id", type=click.Choice(sorted(JOBS)))
 def run_once(job_id: str):
     """Run one job now (for operators and tests); still guarded against a concurrent run."""
-    result = run_guarded(current_app._get_current_object(), job_id, utcnow().replace(second=0, microsecond=0))
+    result = run_guarded(current_app._get_current_object(), job_id, guard_time(job_id, utcnow()))
     click.echo(f"{job_id}: {'skipped, already running elsewhere' if result is None else result}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
@@ -74,6 +74,8 @@ def partners_sync() -> int:
 
 JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     # job id: (function, APScheduler trigger arguments)
+    # Links the audit entries requests wrote into the hash chain; tamper-evidence starts there.
+    "audit-chain": (audit.chain_pending, {"trigger": "interval", "seconds": 5}),
     "scores-changed": (recompute_changed, {"trigger": "interval", "seconds": 60}),
     "records-expiry": (expire_records, {"trigger": "cron", "hour": 1, "minute": 0}),
     "scores-nightly": (recompute_all, {"trigger": "cron", "hour": 2, "minute": 0}),
@@ -82,16 +84,43 @@ JOBS: dict[str, tuple[Callable[[], int], dict]] = {
 }
 
 
+# Jobs that run every few seconds: an idle run (result 0) or a skipped one is logged at DEBUG, not INFO.
+_QUIET_WHEN_IDLE = frozenset({"audit-chain"})
+
+
+def _interval_seconds(job_id: str) -> int | None:
+    _, trigger = JOBS[job_id]
+    if trigger["trigger"] != "interval":
+        return None
+    return int(timedelta(**{unit: trigger[unit] for unit in ("weeks", "days", "hours", "minutes", "seconds")
+                            if unit in trigger}).total_seconds())
+
+
+def guard_time(job_id: str, now: datetime) -> datetime:
+    """The fire time the cross-process guard is keyed on: ``now`` floored to the job's interval for interval jobs
+    and to the minute for cron jobs, so two schedulers firing a moment apart share one guard."""
+    seconds = _interval_seconds(job_id)
+    if seconds:
+        epoch = int(now.timestamp())
+        return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
+    return now.replace(second=0, microsecond=0)
+
+
 def run_guarded(app, job_id: str, fire_time: datetime, guard_seconds: int = 3600) -> int | None:
     """Run one job once per fire time across every scheduler process; None when another process has it."""
     function, _ = JOBS[job_id]
+    quiet = job_id in _QUIET_WHEN_IDLE
+    # A guard only has to outlive its own fire time; a job every 5 seconds must not leave 720 keys an hour.
+    guard_seconds = min(guard_seconds, max(_interval_seconds(job_id) or guard_seconds, 60))
     with app.app_context():
         if not kv.set(f"job:{job_id}:{fire_time.isoformat(timespec='seconds')}", "1", nx=True, ex=guard_seconds):
-            log.info("job skipped: another scheduler runs it", extra={"fields": {"job": job_id}})
+            log.log(logging.DEBUG if quiet else logging.INFO, "job skipped: another scheduler runs it",
+                    extra={"fields": {"job": job_id}})
             return None
         from flask import g
 
         g.actor = Actor("job", job_id)
         result = function()
-        log.info("job done", extra={"fields": {"job": job_id, "result": result}})
+        log.log(logging.DEBUG if quiet and not result else logging.INFO, "job done",
+                extra={"fields": {"job": job_id, "result": result}})
         return result

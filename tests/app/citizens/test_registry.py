@@ -36,7 +36,9 @@ def test_staff_register_then_lookup_shows_masked_data_and_audits(client, ctx):
     assert scoring["granted"] is True and scoring["granted_at"]
 
     from app.audit.models import AuditEntry
+    from app.audit.service import chain_pending
 
+    chain_pending()  # as the audit-chain job does within seconds
     actions = [(e.actor_id, e.action, e.reason) for e in db.session.scalars(db.select(AuditEntry))]
     assert ("staff01", "citizen.lookup", "窗口业务办理") in actions
 

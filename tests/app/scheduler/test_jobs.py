@@ -1,9 +1,10 @@
-"""Periodic jobs: record expiry rescoring, and one run per fire time across scheduler processes."""
+"""Periodic jobs: record expiry rescoring, audit chaining, and one run per fire time across scheduler processes."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from app.audit import service as audit
 from app.records.models import Record
-from app.scheduler.jobs import run_guarded
+from app.scheduler.jobs import JOBS, guard_time, run_guarded
 from app.scoring.service import current_score
 from app.timeutil import utcnow
 from tests.factories import bearer, gen_citizen, gen_department, new_id_number
@@ -42,3 +43,29 @@ def test_a_job_runs_once_per_fire_time_across_schedulers(app, ctx):
     second = run_guarded(app, "scores-nightly", fire_time)
     assert first == 1 and second is None
     assert run_guarded(app, "scores-nightly", fire_time + timedelta(days=1)) == 1
+
+
+def test_the_audit_chain_job_links_pending_entries_every_five_seconds(app, runner, ctx):
+    from app.audit.models import AuditEntry, PendingAuditEntry
+    from app.extensions import db
+
+    assert JOBS["audit-chain"] == (audit.chain_pending, {"trigger": "interval", "seconds": 5})
+    audit.append([1, 2], "test.read", "核对", actor=audit.Actor("staff", "staff01"))
+    db.session.commit()
+    result = runner.invoke(args=["scheduler", "run-once", "audit-chain"])
+    assert result.exit_code == 0 and "audit-chain: 2" in result.output
+    count = db.select(db.func.count())
+    assert db.session.scalar(count.select_from(AuditEntry)) == 2
+    assert db.session.scalar(count.select_from(PendingAuditEntry)) == 0
+
+    # Each 5-second fire has its own guard (a minute-wide one would skip 11 runs of 12)...
+    minute = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+    fires = [guard_time("audit-chain", minute + timedelta(seconds=s)) for s in (0.4, 3, 5.2, 59.9)]
+    assert fires == [minute, minute, minute + timedelta(seconds=5), minute + timedelta(seconds=55)]
+    assert run_guarded(app, "audit-chain", fires[0]) == 0
+    assert run_guarded(app, "audit-chain", fires[1]) is None  # a second scheduler firing a moment later
+    assert run_guarded(app, "audit-chain", fires[2]) == 0
+    # ...while the others keep theirs: the minute for cron jobs and the every-minute job, the interval otherwise.
+    assert guard_time("scores-nightly", minute + timedelta(seconds=42)) == minute
+    assert guard_time("scores-changed", minute + timedelta(seconds=42)) == minute
+    assert guard_time("partners-sync", minute + timedelta(minutes=9)) == minute
