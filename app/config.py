@@ -34,7 +34,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'xinyongfen.db'}")
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Pooled connections idle longer than this are pinged before use (app/db_pool.py).
+    DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DB_PING_AFTER_IDLE_SECONDS", "10"))
     REDIS_URL = os.environ.get("REDIS_URL")  # None: in-process store (fakeredis)
     KEYS_DIR = Path(os.environ.get("KEYS_DIR", INSTANCE_PATH / "keys"))
     PII_KEY = os.environ.get("PII_KEY")  # base64 of 32 bytes; AES-GCM key for ID numbers and phones

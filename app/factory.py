@@ -9,6 +9,7 @@ from flask_smorest import Api
 
 from app import docs_assets
 from app.config import PROJECT_ROOT, Config
+from app.db_pool import ping_after_idle
 from app.errors import register_error_handlers
 from app.extensions import db, kv, migrate
 from app.logging_setup import configure_logging
@@ -29,6 +30,9 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     configure_logging(app)
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_after_idle(engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     kv.init_app(app)
     # One Api per app (it keeps the app and its spec), so tests and two-city runs can build several apps.

@@ -83,3 +83,29 @@ def test_openapi_lists_the_api_and_docs_page_is_served(client):
 def test_request_id_is_echoed(client):
     response = client.get("/healthz", headers={"X-Request-Id": "abc123"})
     assert response.headers["X-Request-Id"] == "abc123"
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(tmp_path: Path):
+    """The pool pings a connection idle longer than DB_PING_AFTER_IDLE_SECONDS; a dead one never reaches a request."""
+    import os
+
+    import psycopg
+    import pytest
+    from sqlalchemy import text
+
+    from app.extensions import db
+    from tests.conftest import _test_overrides
+
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        pytest.skip("needs PostgreSQL: a SQLite connection cannot be killed from outside")
+    app = create_app(TestConfig, **{**_test_overrides(tmp_path), "DB_PING_AFTER_IDLE_SECONDS": 0})
+    with app.app_context():
+        first_pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+        db.session.remove()  # back to the pool
+        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", (first_pid,))
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(text("SELECT pg_backend_pid()")) != first_pid
+        db.engine.dispose()
