@@ -65,6 +65,9 @@ class Config:
     # 信易+ credit code (扫码亮信)
     CREDIT_CODE_TTL_SECONDS = _env_int("CREDIT_CODE_TTL_SECONDS", 60)
     SIGNING_KEYS_DIR = os.environ.get("SIGNING_KEYS_DIR")  # None: KEYS_DIR / "signing"
+    # Terminals and offers read on every scan are cached per process this long (app/local_cache.py): a terminal
+    # revoked or an offer paused through another server applies within this many seconds.
+    LOCAL_CACHE_SECONDS = float(os.environ.get("LOCAL_CACHE_SECONDS", "5"))
 
     # Partner cities (互认): attestations our citizens show abroad, the partner API and reconciliation.
     PARTNER_ATTESTATION_TTL_SECONDS = _env_int("PARTNER_ATTESTATION_TTL_SECONDS", 7 * 24 * 3600)

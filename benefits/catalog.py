@@ -7,12 +7,17 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app import local_cache
 from app.errors import ApiError
 from app.extensions import db
 from app.security.secrets_util import digest, new_secret
 from app.timeutil import utcnow
 from benefits.models import Branch, Merchant, Offer, Scene, Terminal
 from benefits.uscc import InvalidUscc, normalise_uscc
+
+# Terminals and offers as verification reads them, cached per process (app/local_cache.py); every change below
+# clears it so this process applies the change at once.
+VERIFICATION_CACHE = "benefits.verification"
 
 # The 13 scenes of the plan (seed 000, 专栏6). Migration 0003 inserts the same rows into every database;
 # ensure_default_scenes() restores any that are missing (tests wipe tables; a restored backup may lack them).
@@ -143,6 +148,7 @@ def update_merchant(ref: str, changes: dict) -> Merchant:
     for name, value in changes.items():
         setattr(merchant, name, value.strip() if isinstance(value, str) else value)
     db.session.flush()
+    local_cache.forget(VERIFICATION_CACHE)
     return merchant
 
 
@@ -165,6 +171,7 @@ def update_branch(merchant: Merchant, ref: str, changes: dict) -> Branch:
     for name, value in changes.items():
         setattr(branch, name, value)
     db.session.flush()
+    local_cache.forget(VERIFICATION_CACHE)
     return branch
 
 
@@ -190,19 +197,13 @@ def revoke_terminal(merchant: Merchant, ref: str) -> Terminal:
     if terminal.revoked_at is None:
         terminal.revoked_at = utcnow()
         db.session.flush()
+        local_cache.forget(VERIFICATION_CACHE)
     return terminal
 
 
 def terminals_of(merchant: Merchant) -> list[Terminal]:
     return list(db.session.scalars(select(Terminal).where(Terminal.merchant_id == merchant.id)
                                    .order_by(Terminal.id)))
-
-
-def terminal_for_key(key: str) -> Terminal | None:
-    terminal = db.session.scalar(select(Terminal).where(Terminal.key_digest == digest(key)))
-    if terminal is None or terminal.revoked_at is not None:
-        return None
-    return terminal
 
 
 # -- offers -------------------------------------------------------------------------------------------------
@@ -260,6 +261,7 @@ def update_offer(ref: str, changes: dict) -> Offer:
         setattr(offer, name, value)
     _check_offer(offer)
     db.session.flush()
+    local_cache.forget(VERIFICATION_CACHE)
     return offer
 
 

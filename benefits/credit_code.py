@@ -5,19 +5,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.citizens.models import Citizen, Consent
+from app.citizens.models import Citizen
 from app.citizens.service import has_consent
 from app.errors import ApiError
 from app.extensions import db, kv
 from app.scoring import service as scoring
-from app.scoring.models import Score
 from app.security.keys import load_or_create_secret
 from app.security.signing import b64url, b64url_decode, keyring
 from benefits import codes, qr
@@ -62,35 +60,6 @@ def ensure_subject(citizen: Citizen) -> str:
     db.session.execute(stmt.on_conflict_do_update(index_elements=["citizen_id"], set_={"subject": subject}))
     db.session.commit()
     return subject
-
-
-@dataclass(frozen=True)
-class Person:
-    """What verification may learn about the holder of a code."""
-
-    citizen_id: int
-    name: str
-    consent: bool
-    level: int | None
-    total: int | None
-
-
-_PERSON_BY_SUBJECT = (
-    select(Citizen.__table__.c.id, Citizen.__table__.c.name,
-           exists().where(Consent.__table__.c.citizen_id == Citizen.__table__.c.id,
-                          Consent.__table__.c.kind == "scoring", Consent.__table__.c.withdrawn_at.is_(None))
-           .label("consent"),
-           Score.__table__.c.level, Score.__table__.c.total)
-    .join(Subject.__table__, Subject.__table__.c.citizen_id == Citizen.__table__.c.id)
-    .outerjoin(Score.__table__, Score.__table__.c.citizen_id == Citizen.__table__.c.id)
-    .where(Subject.__table__.c.subject == bindparam("subject"))
-)
-
-
-def person_for_subject(subject: str, connection=None) -> Person | None:
-    connection = connection or db.session.connection()
-    row = connection.execute(_PERSON_BY_SUBJECT, {"subject": subject}).first()
-    return Person(row.id, row.name, bool(row.consent), row.level, row.total) if row else None
 
 
 def _rate_limit(citizen: Citizen) -> None:

@@ -2,21 +2,24 @@
 
 Order of checks (the first that fails is the answer): the code's format, key, signature and expiry; whether
 the code was already used; the offer (exists, active, within its dates); merchant and branch; then the holder:
-consent, restriction (L0), level / minimum score; then per-citizen limits, the quota, and single use (key-value
-``SET NX`` on the code id, then the redemption row's unique ``code_id``).
+consent, restriction (L0), level / minimum score; then per-citizen limits and the quota.
 
-"Already used" is looked up before the offer and the holder, not only at the end: a cashier who scans a spent
-code twice must hear "already used", not "limit reached" because the first scan used up today's limit.
+Single use: right after its signature, the code is claimed in the key-value store (``SET NX``): a second scan,
+on any server, hears "already used" before the offer and the holder are looked at — a cashier who scans a spent
+code twice must hear that, not "limit reached" because the first scan used up today's limit. A refusal after
+the claim gives the code back, so the customer can use it elsewhere. The redemption row's unique ``code_id``
+stays the final word if the store forgets.
 
-Concurrency: a redemption starts by taking a place in the quota with one conditional
+Concurrency: a redemption first takes a place in the quota with one conditional
 ``UPDATE … SET redeemed_count = redeemed_count + 1 WHERE quota IS NULL OR redeemed_count < quota``. That
 statement holds the offer's row (PostgreSQL) or the database's single writer lock (SQLite) until commit, so the
-per-citizen limits and the used-code check that follow read a settled ledger; a refusal after it rolls the place
-back. A CHECK (redeemed_count <= quota) backs the quota in the database. Two scans of one code at two offers meet
-at ``SET NX`` and then at the unique constraint, which stays the final word if Redis forgets.
+holder, the per-citizen limits and the used-code check read next (one statement) see a settled ledger; a
+refusal after it rolls the place back. A CHECK (redeemed_count <= quota) backs the quota in the database.
 
-The hot path uses prebuilt Core statements on the session's connection: building and compiling ORM statements
-per request cost more than the database round trips.
+Cost: this runs on every scan at every counter of the city, so the hot path uses prebuilt Core statements on the
+session's connection (building and compiling ORM statements per request cost more than the round trips), the
+terminal and the offer come from a per-process cache of a few seconds (``app/local_cache.py``), and a successful
+scan makes six statements: reservation, holder with usage, redemption, attempt, audit entry, commit.
 
 A partner city's citizen (互认) shows their home city's credit code or an attestation made for us; it is checked
 by ``app.partners.inbound`` (issuer, key, signature, audience, expiry, revocation) instead of our own code check,
@@ -30,21 +33,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import local_cache
 from app.audit import service as audit
 from app.audit.service import Actor
+from app.citizens.models import Citizen, Consent
 from app.errors import ApiError
 from app.extensions import db, kv
 from app.partners import inbound as partner_inbound
 from app.partners import settlement as partner_settlement
 from app.scoring import service as scoring
+from app.scoring.models import Score
 from app.security.pii import mask_name
 from app.security.secrets_util import digest, new_ref
 from app.timeutil import CITY_TZ
 from benefits import codes, credit_code
-from benefits.models import Attempt, Branch, Merchant, Offer, Redemption, Terminal, offer_branch
+from benefits.catalog import VERIFICATION_CACHE
+from benefits.models import Attempt, Branch, Merchant, Offer, Redemption, Subject, Terminal, offer_branch
 
 CANCEL_WINDOW = timedelta(minutes=30)
 
@@ -118,30 +125,40 @@ _RESERVE = (
     .values(redeemed_count=_OFFER.c.redeemed_count + 1)
     .returning(_OFFER.c.id)
 )
-_LIVE = ((_REDEMPTION.c.offer_id == bindparam("offer_id")) & (_REDEMPTION.c.citizen_id == bindparam("citizen_id"))
-         & _REDEMPTION.c.cancelled_at.is_(None))
+_CITIZEN = Citizen.__table__
+_SUBJECT = Subject.__table__
+_SCORE = Score.__table__
+_CONSENT = Consent.__table__
+
+
+def _usage_columns(live) -> tuple:
+    """Uses of this offer today, this month and ever (not cancelled), and whether this code was used."""
+    def count(*conditions):
+        return select(func.count()).where(live, *conditions).scalar_subquery()
+
+    return (count(_REDEMPTION.c.city_day == bindparam("today")).label("day"),
+            count(_REDEMPTION.c.city_day >= bindparam("month_start")).label("month"),
+            count().label("total"),
+            exists().where(_REDEMPTION.c.code_id == bindparam("code_id")).label("code_used"))
+
+
+# One of ours: who holds the code (name, scoring consent, current score) and their use of the offer, in one trip.
+_HOLDER_AND_USAGE = (
+    select(_CITIZEN.c.id, _CITIZEN.c.name,
+           exists().where(_CONSENT.c.citizen_id == _CITIZEN.c.id, _CONSENT.c.kind == "scoring",
+                          _CONSENT.c.withdrawn_at.is_(None)).label("consent"),
+           _SCORE.c.level, _SCORE.c.total.label("score_total"),
+           *_usage_columns((_REDEMPTION.c.offer_id == bindparam("offer_id"))
+                           & (_REDEMPTION.c.citizen_id == _CITIZEN.c.id) & _REDEMPTION.c.cancelled_at.is_(None)))
+    .join(_SUBJECT, _SUBJECT.c.citizen_id == _CITIZEN.c.id)
+    .outerjoin(_SCORE, _SCORE.c.citizen_id == _CITIZEN.c.id)
+    .where(_SUBJECT.c.subject == bindparam("subject"))
+)
 # A partner city's citizen: the same counts, keyed by the issuing city and the pseudonym its token carries.
-_PARTNER_LIVE = ((_REDEMPTION.c.offer_id == bindparam("offer_id"))
-                 & (_REDEMPTION.c.partner_id == bindparam("partner_id"))
-                 & (_REDEMPTION.c.partner_subject == bindparam("partner_subject"))
-                 & _REDEMPTION.c.cancelled_at.is_(None))
-
-
-def _usage_of(live):
-    used = (
-        select(func.coalesce(func.sum(case((_REDEMPTION.c.city_day == bindparam("today"), 1), else_=0)), 0)
-               .label("day"),
-               func.coalesce(func.sum(case((_REDEMPTION.c.city_day >= bindparam("month_start"), 1), else_=0)), 0)
-               .label("month"),
-               func.count().label("total"))
-        .where(live).subquery()
-    )
-    return select(used.c.day, used.c.month, used.c.total,
-                  exists().where(_REDEMPTION.c.code_id == bindparam("code_id")).label("code_used"))
-
-
-_USAGE = _usage_of(_LIVE)
-_PARTNER_USAGE = _usage_of(_PARTNER_LIVE)
+_PARTNER_USAGE = select(*_usage_columns((_REDEMPTION.c.offer_id == bindparam("offer_id"))
+                                        & (_REDEMPTION.c.partner_id == bindparam("partner_id"))
+                                        & (_REDEMPTION.c.partner_subject == bindparam("partner_subject"))
+                                        & _REDEMPTION.c.cancelled_at.is_(None)))
 _INSERT_REDEMPTION = insert(_REDEMPTION).returning(_REDEMPTION.c.id)
 _INSERT_ATTEMPT = insert(_ATTEMPT)
 
@@ -159,9 +176,14 @@ class TerminalInfo:
     merchant_name: str
 
 
+def _terminal_row(key_digest: str):
+    return db.session.connection().execute(_TERMINAL_BY_DIGEST, {"digest": key_digest}).first()
+
+
 def authenticate_terminal(key: str) -> TerminalInfo | None | str:
     """The terminal for an API key; None when unknown or revoked, "suspended" when its merchant is."""
-    row = db.session.connection().execute(_TERMINAL_BY_DIGEST, {"digest": digest(key)}).first()
+    key_digest = digest(key)
+    row = local_cache.get(VERIFICATION_CACHE, ("terminal", key_digest), lambda: _terminal_row(key_digest))
     if row is None or row.revoked_at is not None:
         return None
     if row.status != "active":
@@ -266,6 +288,17 @@ def _check_token(token: str, now_ts: float) -> tuple[str, int, partner_inbound.P
     return claims.code_id, claims.expires_at, None, claims
 
 
+def _offer_row(terminal: TerminalInfo, offer_ref: str, branch_ref: str | None):
+    """The offer with its merchant's status and the branch asked for (or, when none is named, the terminal's)."""
+    def load():
+        connection = db.session.connection()
+        if branch_ref or terminal.branch_id is None:
+            return connection.execute(_OFFER_AT_BRANCH_REF, {"ref": offer_ref, "branch_ref": branch_ref}).first()
+        return connection.execute(_OFFER_AT_BRANCH_ID, {"ref": offer_ref, "branch_id": terminal.branch_id}).first()
+
+    return local_cache.get(VERIFICATION_CACHE, ("offer", offer_ref, branch_ref, terminal.branch_id), load)
+
+
 def verify(terminal: TerminalInfo, token: str, offer_ref: str, branch_ref: str | None = None) -> Outcome:
     now_ts = credit_code.clock()
     now = datetime.fromtimestamp(now_ts, UTC)
@@ -277,14 +310,27 @@ def verify(terminal: TerminalInfo, token: str, offer_ref: str, branch_ref: str |
     ledger.code_id = code_id
     if holder is not None:
         ledger.partner_id, ledger.partner_city = holder.partner_id, holder.city_name
-    if kv.exists(_used_key(code_id)):
+    used_key = _used_key(code_id)
+    # Kept a little past the code's expiry; after that the expiry check refuses the code anyway.
+    if not kv.set(used_key, terminal.ref, nx=True, ex=max(expires_at - int(now_ts), 0) + 120):
         return ledger.refuse("already_used")
+    try:
+        outcome = _redeem(ledger, terminal, holder, claims, offer_ref, branch_ref)
+    except Exception:
+        db.session.rollback()
+        kv.delete(used_key)  # nothing was redeemed: let the customer try the same code again
+        raise
+    if outcome.reason not in ("ok", "already_used"):
+        kv.delete(used_key)  # refused: the code is still the customer's to use
+    if outcome.eligible and holder is not None:
+        partner_settlement.deliver_after_response(holder.partner_id)
+    return outcome
 
-    connection = db.session.connection()
-    if branch_ref or terminal.branch_id is None:
-        offer = connection.execute(_OFFER_AT_BRANCH_REF, {"ref": offer_ref, "branch_ref": branch_ref}).first()
-    else:  # no branch named: the terminal's own
-        offer = connection.execute(_OFFER_AT_BRANCH_ID, {"ref": offer_ref, "branch_id": terminal.branch_id}).first()
+
+def _redeem(ledger: _Ledger, terminal: TerminalInfo, holder: partner_inbound.PartnerHolder | None, claims,
+            offer_ref: str, branch_ref: str | None) -> Outcome:
+    """Everything after the code was claimed: offer, branch, holder, limits, quota; the redemption if all hold."""
+    offer = _offer_row(terminal, offer_ref, branch_ref)
     if offer is None:
         ledger.offer_ref = None
         return ledger.refuse("offer_not_found")
@@ -297,9 +343,6 @@ def verify(terminal: TerminalInfo, token: str, offer_ref: str, branch_ref: str |
     if branch_id is None:
         return ledger.refuse("wrong_merchant_or_branch")
     ledger.branch_id = branch_id
-
-    usage_params = {"offer_id": offer.id, "code_id": code_id, "today": ledger.today,
-                    "month_start": ledger.today.replace(day=1)}
     if holder is not None:
         if not offer.partner_allowed:
             return ledger.refuse("partner_not_accepted")
@@ -308,60 +351,60 @@ def verify(terminal: TerminalInfo, token: str, offer_ref: str, branch_ref: str |
             return ledger.refuse("restricted")
         if holder.level < (offer.partner_min_level or offer.min_level):
             return ledger.refuse("level_too_low")
-        usage_statement = _PARTNER_USAGE
-        usage_params.update(partner_id=holder.partner_id, partner_subject=holder.subject)
+
+    connection = db.session.connection()
+    reserved = connection.execute(_RESERVE, {"offer_id": offer.id}).first() is not None
+    usage_params = {"offer_id": offer.id, "code_id": ledger.code_id, "today": ledger.today,
+                    "month_start": ledger.today.replace(day=1)}
+    if holder is not None:
+        usage = connection.execute(_PARTNER_USAGE, {**usage_params, "partner_id": holder.partner_id,
+                                                    "partner_subject": holder.subject}).one()
         holder_columns = {"citizen_id": None, "partner_id": holder.partner_id, "partner_subject": holder.subject}
     else:
-        person = credit_code.person_for_subject(claims.subject, connection)
-        if person is None or not person.consent:
-            ledger.citizen_id = person.citizen_id if person else None
-            return ledger.refuse("consent_withdrawn")
-        ledger.citizen_id = person.citizen_id
-        # The server answers from the current score; the level inside the code serves offline checks.
-        level = person.level if person.level is not None else claims.level
-        ledger.level_name, ledger.masked_name = scoring.rules().level_name(level), mask_name(person.name)
-        if level == 0:
-            return ledger.refuse("restricted")
-        if level < offer.min_level or (offer.min_score is not None and (person.total or 0) < offer.min_score):
-            return ledger.refuse("level_too_low")
-        usage_statement = _USAGE
-        usage_params["citizen_id"] = person.citizen_id
-        holder_columns = {"citizen_id": person.citizen_id, "partner_id": None, "partner_subject": None}
+        usage = connection.execute(_HOLDER_AND_USAGE, {**usage_params, "subject": claims.subject}).first()
+        refusal = _holder_refusal(ledger, offer, usage, claims.level)
+        if refusal:
+            db.session.rollback()  # gives the reserved place back
+            return ledger.refuse(refusal)
+        holder_columns = {"citizen_id": usage.id, "partner_id": None, "partner_subject": None}
 
-    reserved = connection.execute(_RESERVE, {"offer_id": offer.id}).first() is not None
-    usage = connection.execute(usage_statement, usage_params).one()
-    refusal = ("already_used" if usage.code_used else "limit_reached" if _limit_hit(offer, usage)
-               else None if reserved else "quota_exhausted")
+    period = _limit_hit(offer, usage)
+    refusal = "already_used" if usage.code_used else "limit_reached" if period else None if reserved else \
+        "quota_exhausted"
     if refusal:
         db.session.rollback()  # gives the reserved place back
-        period = _limit_hit(offer, usage)
         return ledger.refuse(refusal, LIMIT_MESSAGES[period] if refusal == "limit_reached" else None)
-    used_key = _used_key(code_id)
-    # Kept a little past the code's expiry; after that the expiry check refuses the code anyway.
-    if not kv.set(used_key, ledger.terminal.ref, nx=True, ex=max(expires_at - int(now_ts), 0) + 120):
-        db.session.rollback()
-        return ledger.refuse("already_used")
     try:
         redemption_ref = new_ref()
         redemption_id = connection.execute(_INSERT_REDEMPTION, {
-            "ref": redemption_ref, "code_id": code_id, **holder_columns, "offer_id": offer.id,
-            "merchant_id": terminal.merchant_id, "branch_id": branch_id, "terminal_id": terminal.id,
-            "city_day": ledger.today, "redeemed_at": now, "cancelled_at": None}).scalar_one()
+            "ref": redemption_ref, "code_id": ledger.code_id, **holder_columns, "offer_id": offer.id,
+            "merchant_id": terminal.merchant_id, "branch_id": ledger.branch_id, "terminal_id": terminal.id,
+            "city_day": ledger.today, "redeemed_at": ledger.now, "cancelled_at": None}).scalar_one()
         if holder is None:
             return ledger.succeed(redemption_id, redemption_ref)
         partner_settlement.queue_receipt(connection, holder.partner_id, redemption_id, holder.kind)
-        outcome = ledger.succeed(redemption_id, redemption_ref,
-                                 PARTNER_OK.format(city=holder.city_name, score_name=holder.score_name))
+        return ledger.succeed(redemption_id, redemption_ref,
+                              PARTNER_OK.format(city=holder.city_name, score_name=holder.score_name))
     except IntegrityError:
         # The code's row exists although the key-value store had forgotten it: the database has the last word.
         db.session.rollback()
         return ledger.refuse("already_used")
-    except Exception:
-        db.session.rollback()
-        kv.delete(used_key)  # nothing was redeemed: let the customer try the same code again
-        raise
-    partner_settlement.deliver_after_response(holder.partner_id)
-    return outcome
+
+
+def _holder_refusal(ledger: _Ledger, offer, holder, code_level: int) -> str | None:
+    """Why one of our citizens may not have this offer (consent, restriction, level), or None."""
+    if holder is None or not holder.consent:
+        ledger.citizen_id = holder.id if holder else None
+        return "consent_withdrawn"
+    ledger.citizen_id = holder.id
+    # The server answers from the current score; the level inside the code serves offline checks.
+    level = holder.level if holder.level is not None else code_level
+    ledger.level_name, ledger.masked_name = scoring.rules().level_name(level), mask_name(holder.name)
+    if level == 0:
+        return "restricted"
+    if level < offer.min_level or (offer.min_score is not None and (holder.score_total or 0) < offer.min_score):
+        return "level_too_low"
+    return None
 
 
 def _lock_offer(offer_id: int) -> None:

@@ -200,6 +200,18 @@ def test_level_too_low_by_level_or_by_minimum_score(app, client, shop):
     assert shop.verify(code_for(client, good_headers), offer_ref=strict_ref)["reason"] == "level_too_low"  # 655
 
 
+def test_a_refused_code_is_still_the_customers_to_use_where_it_qualifies(app, client, shop, zhang):
+    with app.app_context():
+        strict = make_offer(shop.merchant_ref, title="优秀专享", min_level=4)
+        db.session.commit()
+        strict_ref = strict.ref
+    code = code_for(client, zhang["headers"])
+    assert shop.verify(code, offer_ref=strict_ref)["reason"] == "level_too_low"
+    assert shop.verify(code, offer_ref="0" * 32)["reason"] == "offer_not_found"
+    assert shop.verify(code)["reason"] == "ok"
+    assert shop.verify(code)["reason"] == "already_used"
+
+
 def test_per_day_limit_then_cancel_gives_the_use_back(app, client, zhang):
     with app.app_context():
         shop = Shop(client, limit_per_day=1)
@@ -265,6 +277,19 @@ def test_terminal_key_is_required_and_a_revoked_or_suspended_one_is_refused(app,
         db.session.commit()
     response = client.post("/merchant/v1/verifications", json=body, headers=shop.headers)
     assert response.status_code == 401 and "终端" in response.get_json()["message"]
+
+
+def test_a_revocation_made_through_another_server_applies_within_the_cache_lifetime(app, client, shop, zhang,
+                                                                                   monkeypatch):
+    monkeypatch.setitem(app.config, "LOCAL_CACHE_SECONDS", 0.3)
+    assert shop.verify(code_for(client, zhang["headers"]))["reason"] == "ok"
+    with app.app_context():
+        # Another server's staff API wrote this: nothing in this process was told.
+        db.session.execute(db.text("UPDATE benefit_terminal SET revoked_at = CURRENT_TIMESTAMP"))
+        db.session.commit()
+    time.sleep(0.35)
+    body = {"code": code_for(client, zhang["headers"]), "offer_id": shop.offer_ref}
+    assert client.post("/merchant/v1/verifications", json=body, headers=shop.headers).status_code == 401
 
 
 def test_every_attempt_is_in_the_ledger_and_reads_of_the_citizen_are_in_their_trail(app, client, shop, zhang):
