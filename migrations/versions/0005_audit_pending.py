@@ -5,7 +5,7 @@ audit-chain job moves those rows into audit_entry (unchanged) with their seq and
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-23 10:00:00.000000
+Create Date: 2026-11-22 03:10:00.000000
 
 """
 from alembic import op
