@@ -392,7 +392,8 @@ def _redeem(ledger: _Ledger, terminal: TerminalInfo, holder: partner_inbound.Par
 
 
 def _holder_refusal(ledger: _Ledger, offer, holder, code_level: int) -> str | None:
-    """Why one of our citizens may not have this offer (consent, restriction, level), or None."""
+    """Why one of our citizens may not have this offer (consent, restriction, level), or None; records on the
+    ledger who they are and what the cashier may see (level name, masked name)."""
     if holder is None or not holder.consent:
         ledger.citizen_id = holder.id if holder else None
         return "consent_withdrawn"
