@@ -62,18 +62,18 @@ def terminal_required(view):
 
 
 @blp.route("/verifications", methods=["POST"])
+@terminal_required
 @blp.arguments(VerificationRequestSchema)
 @blp.response(200, VerificationResultSchema)
 @blp.doc(summary="核验信用码并核销权益（一码一用）", security=TERMINAL_AUTH)
-@terminal_required
 def verify(body):
     return verification.verify(g.terminal, body["code"], body["offer_id"], body["branch_id"]).as_dict()
 
 
 @blp.route("/redemptions/<redemption_id>/cancel", methods=["POST"])
+@terminal_required
 @blp.response(200, RedemptionSchema)
 @blp.doc(summary="撤销本商户 30 分钟内的核销（次数和名额退回）", security=TERMINAL_AUTH)
-@terminal_required
 def cancel(redemption_id):
     redemption = verification.cancel(g.terminal, redemption_id)
     items, _ = ledger.redemptions(1, 1, merchant_id=g.terminal.merchant_id, redemption_ref=redemption.ref)
@@ -81,10 +81,10 @@ def cancel(redemption_id):
 
 
 @blp.route("/redemptions")
+@terminal_required
 @blp.arguments(RedemptionQuerySchema, location="query")
 @blp.response(200, RedemptionPageSchema)
 @blp.doc(summary="本商户的核销记录", security=TERMINAL_AUTH)
-@terminal_required
 def redemptions(query):
     items, total = ledger.redemptions(query["page"], query["per_page"], merchant_id=g.terminal.merchant_id,
                                       offer_ref=query["offer_id"], date_from=query["date_from"],
@@ -93,18 +93,18 @@ def redemptions(query):
 
 
 @blp.route("/totals")
+@terminal_required
 @blp.arguments(MerchantTotalsQuerySchema, location="query")
 @blp.response(200, TotalSchema(many=True))
 @blp.doc(summary="本商户按权益和日期汇总的核销次数", security=TERMINAL_AUTH)
-@terminal_required
 def totals(query):
     return ledger.totals(merchant_id=g.terminal.merchant_id, date_from=query["date_from"], date_to=query["date_to"])
 
 
 @blp.route("/me")
+@terminal_required
 @blp.response(200, MerchantHomeSchema)
 @blp.doc(summary="本终端、本商户的门店和权益（供扫码终端选择权益）", security=TERMINAL_AUTH)
-@terminal_required
 def me():
     terminal = g.terminal
     today = city_today()

@@ -20,27 +20,27 @@ CITIZEN_AUTH = [{"citizenToken": []}]
 
 
 @blp.route("/offers")
+@citizen_required()
 @blp.arguments(OffersQuerySchema, location="query")
 @blp.response(200, CitizenOffersSchema)
 @blp.doc(summary="我能享受的信易+权益，以及暂不能享受的权益还差什么", security=CITIZEN_AUTH)
-@citizen_required()
 def offers(query):
     return ledger.offers_for(g.citizen, query["scene"])
 
 
 @blp.route("/credit-code", methods=["POST"])
+@citizen_required()
 @blp.response(200, CreditCodeSchema)
 @blp.doc(summary="生成信用码（扫码亮信，60 秒内有效，一码一用）", security=CITIZEN_AUTH)
-@citizen_required()
 def issue_credit_code():
     return credit_code.issue(g.citizen)
 
 
 @blp.route("/redemptions")
+@citizen_required()
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, RedemptionPageSchema)
 @blp.doc(summary="我的权益使用记录", security=CITIZEN_AUTH)
-@citizen_required()
 def redemptions(query):
     items, total = ledger.redemptions(query["page"], query["per_page"], citizen_id=g.citizen.id)
     return page_of(items, total, query)

@@ -14,11 +14,11 @@ CITIZEN_AUTH = [{"citizenToken": []}]
 
 
 @blp.route("/attestations", methods=["POST"])
+@citizen_required()
 @blp.arguments(AttestationRequestSchema)
 @blp.response(201, AttestationIssuedSchema)
 @blp.doc(summary="向合作城市出具本人信用等级的互认证明（需城市互认共享授权；分值仅在分值共享授权时包含）",
          security=CITIZEN_AUTH)
-@citizen_required()
 def issue(body):
     issued = attestations.issue(g.citizen, body["partner"])
     issued["qr_png"], _ = qr.render(issued["attestation"], box_size=4)
@@ -26,8 +26,8 @@ def issue(body):
 
 
 @blp.route("/attestations")
+@citizen_required()
 @blp.response(200, AttestationViewSchema(many=True))
 @blp.doc(summary="我出具过的互认证明及其状态（有效、已过期、已撤销）", security=CITIZEN_AUTH)
-@citizen_required()
 def history():
     return attestations.attestations_of(g.citizen)

@@ -21,20 +21,20 @@ STAFF_AUTH = [{"staffToken": []}]
 
 
 @blp.route("", methods=["POST"])
+@staff_required()
 @blp.arguments(RegisterCitizenSchema)
 @blp.response(201, CitizenSummarySchema)
 @blp.doc(summary="登记居民（窗口办理）", security=STAFF_AUTH)
-@staff_required()
 def register(body):
     citizen = counter.register(body["name"], body["id_number"], body["phone"], body["scoring_consent"])
     return service.summary(citizen)
 
 
 @blp.route("/lookup", methods=["POST"])
+@staff_required()
 @blp.arguments(LookupRequestSchema)
 @blp.response(200, CitizenSummarySchema)
 @blp.doc(summary="按身份证号码查找居民（号码只在请求体中）", security=STAFF_AUTH)
-@staff_required()
 def lookup(body):
     citizen = service.find_by_id_number(body["id_number"])
     if citizen is None:
@@ -45,10 +45,10 @@ def lookup(body):
 
 
 @blp.route("/<ref>/score")
+@staff_required()
 @blp.arguments(ReasonQuerySchema, location="query")
 @blp.response(200, ScoreFileSchema)
 @blp.doc(summary="居民的信用分：四个维度、逐条记录的贡献、改进建议与历史", security=STAFF_AUTH)
-@staff_required()
 def score(query, ref):
     citizen = service.get_by_ref(ref)
     audit.log(citizen.id, "score.read", query["reason"])
@@ -57,9 +57,9 @@ def score(query, ref):
 
 
 @blp.route("/<ref>/consents/<kind>", methods=["PUT", "DELETE"])
+@staff_required()
 @blp.response(200, CitizenSummarySchema)
 @blp.doc(summary="记录居民在窗口书面作出或撤回的授权", security=STAFF_AUTH)
-@staff_required()
 def consent(ref, kind):
     citizen = service.get_by_ref(ref)
     counter.set_consent(citizen, kind, grant=request.method == "PUT")

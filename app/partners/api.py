@@ -37,19 +37,19 @@ def _view(partner):
 
 
 @blp.route("")
+@staff_required()
 @blp.arguments(PartnerListQuerySchema, location="query")
 @blp.response(200, PartnerSchema(many=True))
 @blp.doc(summary="合作城市列表", security=STAFF_AUTH)
-@staff_required()
 def list_partners(query):
     return [_view(partner) for partner in registry.list_partners(query["status"])]
 
 
 @blp.route("", methods=["POST"])
+@staff_required("admin")
 @blp.arguments(PartnerCreateSchema)
 @blp.response(201, PartnerSchema)
 @blp.doc(summary="登记合作城市（管理员）", security=STAFF_AUTH)
-@staff_required("admin")
 def create_partner(body):
     partner = registry.create_partner(body)
     db.session.commit()
@@ -57,36 +57,36 @@ def create_partner(body):
 
 
 @blp.route("/reconciliations")
+@staff_required()
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.response(200, ReportSchema(many=True))
 @blp.doc(summary="对账报告（每个城市每天一份，重跑替换）", security=STAFF_AUTH)
-@staff_required()
 def list_reports(query):
     return settlement.reports(query["partner"], query["date"], query["status"])
 
 
 @blp.route("/reconciliations", methods=["POST"])
+@staff_required("admin")
 @blp.arguments(ReconcileRequestSchema)
 @blp.response(200, ReportSchema(many=True))
 @blp.doc(summary="立即对账（刷新公钥、拉取撤销名单、补发核销凭证、核对结算计数；管理员）", security=STAFF_AUTH)
-@staff_required("admin")
 def reconcile(body):
     return settlement.reconcile(body["partner"], body["date"])
 
 
 @blp.route("/<city_code>")
+@staff_required()
 @blp.response(200, PartnerSchema)
 @blp.doc(summary="合作城市详情", security=STAFF_AUTH)
-@staff_required()
 def get_partner(city_code):
     return _view(registry.get_partner(city_code))
 
 
 @blp.route("/<city_code>", methods=["PATCH"])
+@staff_required("admin")
 @blp.arguments(PartnerUpdateSchema)
 @blp.response(200, PartnerSchema)
 @blp.doc(summary="修改合作城市（名称、分值范围与分档、公钥、接口地址；管理员）", security=STAFF_AUTH)
-@staff_required("admin")
 def update_partner(body, city_code):
     partner = registry.update_partner(city_code, body)
     db.session.commit()
@@ -94,9 +94,9 @@ def update_partner(body, city_code):
 
 
 @blp.route("/<city_code>/suspend", methods=["POST"])
+@staff_required("admin")
 @blp.response(200, PartnerSchema)
 @blp.doc(summary="暂停互认（对方市民的凭证和对方的接口调用立即被拒绝；管理员）", security=STAFF_AUTH)
-@staff_required("admin")
 def suspend(city_code):
     partner = registry.set_status(city_code, "suspended")
     db.session.commit()
@@ -104,9 +104,9 @@ def suspend(city_code):
 
 
 @blp.route("/<city_code>/activate", methods=["POST"])
+@staff_required("admin")
 @blp.response(200, PartnerSchema)
 @blp.doc(summary="启用互认（管理员）", security=STAFF_AUTH)
-@staff_required("admin")
 def activate(city_code):
     partner = registry.set_status(city_code, "active")
     db.session.commit()
@@ -114,10 +114,10 @@ def activate(city_code):
 
 
 @blp.route("/<city_code>/keys", methods=["PUT"])
+@staff_required("admin")
 @blp.arguments(PartnerKeysSchema)
 @blp.response(200, PartnerSchema)
 @blp.doc(summary="设置对方公钥集（内联或地址）和接口地址，并立即拉取公钥（管理员）", security=STAFF_AUTH)
-@staff_required("admin")
 def set_keys(body, city_code):
     partner = registry.configure_keys(city_code, body)
     return _view(partner)

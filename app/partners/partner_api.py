@@ -75,27 +75,27 @@ def info():
 
 
 @blp.route("/revocations")
+@partner_required
 @blp.arguments(RevocationQuerySchema, location="query")
 @blp.response(200, RevocationFeedSchema)
 @blp.doc(summary="本市撤销的、出具给调用方的互认证明（自 cursor 之后，按撤销先后）", security=PARTNER_AUTH)
-@partner_required
 def revocations(query):
     return attestations.revocation_feed(g.partner, query["since"], query["limit"])
 
 
 @blp.route("/settlements")
+@partner_required
 @blp.arguments(SettlementQuerySchema, location="query")
 @blp.response(200, SettlementSchema)
 @blp.doc(summary="调用方城市的市民在本市某日的核销次数（按场景，不含已撤销）", security=PARTNER_AUTH)
-@partner_required
 def settlements(query):
     return settlement.settlement_counts(g.partner, query["date"])
 
 
 @blp.route("/receipts", methods=["POST"])
+@partner_required
 @blp.arguments(ReceiptsInSchema)
 @blp.response(200, ReceiptsAnswerSchema)
 @blp.doc(summary="调用方回传本市居民在当地的核销凭证（按对方核销编号幂等）", security=PARTNER_AUTH)
-@partner_required
 def receipts(body):
     return settlement.accept_receipts(g.partner, body["receipts"])

@@ -27,27 +27,27 @@ def catalog():
 
 
 @blp.route("/records/batch", methods=["POST"])
+@department_required
 @blp.arguments(BatchRequestSchema)
 @blp.response(200, BatchResultSchema)
 @blp.doc(summary="批量归集信用记录（幂等：部门 + external_id）", security=DEPARTMENT_AUTH)
-@department_required
 def batch(body):
     return service.ingest(g.department, body["records"]).as_dict()
 
 
 @blp.route("/records", methods=["POST"])
+@department_required
 @blp.arguments(RecordRowSchema)
 @blp.response(200, SingleRecordResultSchema)
 @blp.doc(summary="报送单条记录；当事人立即重新计分", security=DEPARTMENT_AUTH)
-@department_required
 def single(body):
     return service.ingest_one(g.department, body)
 
 
 @blp.route("/records/<ref>", methods=["PATCH"])
+@staff_required()
 @blp.arguments(StatusChangeSchema)
 @blp.response(200, RecordSchema)
 @blp.doc(summary="工作人员更正记录状态（如撤销错误记录）；当事人立即重新计分", security=[{"staffToken": []}])
-@staff_required()
 def change_status(body, ref):
     return service.change_status(ref, body["status"], body["reason"])

@@ -1,5 +1,6 @@
 """The service shell: health, readiness, JSON errors, OpenAPI."""
 
+import re
 from pathlib import Path
 
 from app.config import TestConfig
@@ -67,6 +68,24 @@ def test_malformed_json_is_a_clear_400_or_422(client):
     response = client.post("/api/v1/auth/token", data=b"{not json", content_type="application/json")
     assert response.status_code in (400, 422)
     assert response.get_json()["code"] in ("bad_request", "validation_error")
+
+
+def test_a_caller_without_credentials_hears_401_before_its_input_is_judged(client):
+    """Every operation the OpenAPI document marks as needing a key or token, called without one and with input
+    that fails validation, answers 401: an outsider learns nothing about the API's fields, and a large body from
+    an unknown caller is not parsed."""
+    spec = client.get("/openapi.json").get_json()
+    secured = [(path, method) for path, operations in spec["paths"].items()
+               for method, operation in operations.items()
+               if method in ("get", "post", "put", "patch", "delete") and operation.get("security")]
+    assert len(secured) > 40  # the staff, department, terminal, partner and citizen APIs
+    answers = {}
+    for path, method in secured:
+        url = re.sub(r"\{[^}]+\}", "x", path) + "?page=zero&per_page=-1&date_from=nope&scene=%00"
+        response = client.open(url, method=method.upper(), json=[])
+        answers[f"{method.upper()} {path}"] = (response.status_code, (response.get_json() or {}).get("code"))
+    assert {k: v for k, v in answers.items() if v[0] != 401} == {}
+    assert {code for _, code in answers.values()} == {"unauthorized"}
 
 
 def test_openapi_lists_the_api_and_docs_page_is_served(client):
