@@ -30,6 +30,11 @@ class PeriodQuerySchema(Schema):
     date_from = fields.Date(load_default=None, data_key="from", metadata={"description": "起始日期（含），北京时间"})
     date_to = fields.Date(load_default=None, data_key="to", metadata={"description": "结束日期（含），北京时间"})
 
+    @validates_schema
+    def _from_not_after_to(self, data, **kwargs):
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("起始日期不能晚于结束日期。", "to")
+
 
 def page_of(items, total: int, query: dict) -> dict:
     return {"items": items, "total": total, "page": query["page"], "per_page": query["per_page"]}

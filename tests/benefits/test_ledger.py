@@ -38,6 +38,9 @@ def test_merchant_sees_only_its_own_totals_and_redemptions(app, client):
                           headers=yuling.headers).get_json()
     assert filtered["total"] == 1
     assert client.get("/merchant/v1/totals?from=2000-01-01&to=2000-01-31", headers=yuling.headers).get_json() == []
+    reversed_period = client.get("/merchant/v1/totals?from=2000-01-31&to=2000-01-01", headers=yuling.headers)
+    assert reversed_period.status_code == 422
+    assert reversed_period.get_json()["errors"] == {"to": ["起始日期不能晚于结束日期。"]}
 
     me = client.get("/merchant/v1/me", headers=yuling.headers).get_json()
     assert me["merchant_name"] == "绍兴大禹陵景区" and len(me["offers"]) == 2 and len(me["branches"]) == 1
