@@ -16,7 +16,9 @@ What it does:
 4. for /healthz and then for verifications: a closed loop (``--concurrency`` clients, no think time) for
    ``--seconds`` gives the peak throughput; then an open loop at half of that peak (requests sent on a fixed
    schedule, latency measured from the scheduled send time so a stall cannot hide) gives p50/p99;
-5. counts double redemptions: codes that got two ``ok`` answers, and codes with two rows in the database.
+5. counts double redemptions: codes that got two ``ok`` answers, and codes with two rows in the database;
+6. prints the CPU one request cost each part of the machine in the closed loops (gunicorn's workers, PostgreSQL,
+   Redis, the load generator, the rest), and what the ratio goal would leave the workers.
 
 The load generator runs on the same machine (separate processes, ``--load-processes``), so on a small box
 it takes CPU from the server: compare the two endpoints with each other rather than with other machines.
@@ -44,6 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if __name__ == "__main__" and __package__ in (None, ""):
     sys.path.insert(0, str(ROOT))
+
+import cpu_account  # noqa: E402 - beside this script in bench/
 
 HOST = "127.0.0.1"
 MAX_CLOSED_RATE = 2500  # codes minted per second of closed loop: above what one host can verify
@@ -231,8 +235,9 @@ def _load_process(port, jobs, threads, mode, rate, seconds, start_at, out_queue)
     out_queue.put(results)
 
 
-def run_phase(port, jobs, processes, threads, mode, rate, seconds):
-    """Spread over ``processes`` load processes; with jobs, process i takes every i-th job."""
+def run_phase(port, jobs, processes, threads, mode, rate, seconds, server_pid=None):
+    """Spread over ``processes`` load processes; with jobs, process i takes every i-th job. With ``server_pid``,
+    also returns the machine's CPU per request by part (``cpu_account``), else None."""
     queue = mp.get_context("fork").Queue()
     start_at = time.time() + 1.0
     workers = []
@@ -243,10 +248,15 @@ def run_phase(port, jobs, processes, threads, mode, rate, seconds):
             target=_load_process, args=(port, share, threads, mode, per_process_rate, seconds, start_at, queue))
         worker.start()
         workers.append(worker)
+    counting = server_pid is not None and cpu_account.available()
+    if counting:
+        time.sleep(max(start_at - time.time(), 0))
+        before = cpu_account.snapshot(server_pid)
     results = [item for _ in workers for item in queue.get()]
     for worker in workers:
         worker.join()
-    return results, start_at
+    cpu = cpu_account.per_request(before, cpu_account.snapshot(server_pid), len(results)) if counting else None
+    return results, start_at, cpu
 
 
 def summarise(results, start_at, seconds) -> dict:
@@ -259,6 +269,26 @@ def summarise(results, start_at, seconds) -> dict:
 
     return {"requests": len(results), "rps": len(within) / seconds, "p50_ms": pct(0.50), "p90_ms": pct(0.90),
             "p99_ms": pct(0.99), "max_ms": latencies[-1] * 1000 if latencies else float("nan"), "errors": errors}
+
+
+def print_cpu(figures: dict) -> None:
+    """CPU per request by part in the closed loops, and what the ratio goal would leave a verification."""
+    health, verification = figures["healthz"]["cpu"], figures["verifications"]["cpu"]
+    if health is None or verification is None:
+        return
+    print()
+    print("CPU per request in the closed loop, ms (load = the load generator; other = kernel network work, "
+          "the rest of the machine)")
+    print(f"{'endpoint':<15}" + "".join(f"{part:>10}" for part in (*cpu_account.PARTS, "total")) + f"{'idle':>8}")
+    for name, cpu in (("healthz", health), ("verifications", verification)):
+        print(f"{name:<15}" + "".join(f"{cpu[part]:>10.2f}" for part in (*cpu_account.PARTS, "total"))
+              + f"{cpu['idle_share']:>8.0%}")
+    # At 40 % of /healthz's rate on the same machine, a verification may cost 2.5 times a /healthz in all.
+    budget = health["total"] / 0.40
+    fixed = sum(verification[part] for part in ("postgres", "redis", "load", "other"))
+    print(f"at 40 % of /healthz a verification could cost {budget:.2f} ms of machine CPU in all; outside the "
+          f"server's workers it cost {fixed:.2f} ms, which leaves the workers {budget - fixed:.2f} ms "
+          f"(they used {verification['server']:.2f} ms; a /healthz costs them {health['server']:.2f} ms)")
 
 
 def order_jobs(prepared) -> list[dict]:
@@ -307,16 +337,16 @@ def main() -> int:
     try:
         per_thread = max(1, args.concurrency // args.load_processes)
         for name, closed_jobs, open_jobs in phases:
-            closed, start = run_phase(args.port, closed_jobs, args.load_processes, per_thread, "closed", None,
-                                      args.seconds)
+            closed, start, cpu = run_phase(args.port, closed_jobs, args.load_processes, per_thread, "closed", None,
+                                           args.seconds, server.pid)
             peak = summarise(closed, start, args.seconds)
             if closed_jobs is not None and len(closed) >= len(closed_jobs):
                 print("warning: the closed loop ran out of codes; raise MAX_CLOSED_RATE", flush=True)
             half = peak["rps"] / 2
-            open_results, start = run_phase(args.port, open_jobs, args.load_processes, 16, "open", half,
-                                            args.seconds)
+            open_results, start, _ = run_phase(args.port, open_jobs, args.load_processes, 16, "open", half,
+                                               args.seconds)
             figures[name] = {"peak": peak, "half": summarise(open_results, start, args.seconds), "rate": half,
-                             "results": closed + open_results}
+                             "results": closed + open_results, "cpu": cpu}
     finally:
         stop_server(server)
 
@@ -338,6 +368,7 @@ def main() -> int:
     ratio = figures["verifications"]["peak"]["rps"] / figures["healthz"]["peak"]["rps"]
     print(f"verifications / healthz throughput: {ratio:.0%} (goal ≥ 40%)")
     print(f"verification p99 at half peak: {figures['verifications']['half']['p99_ms']:.1f} ms (goal < 50 ms)")
+    print_cpu(figures)
     print(f"answers: {dict(answers)}")
     print(f"duplicated codes sent: {len(prepared['duplicates'])}; codes answered ok twice: {doubled_answers}; "
           f"database rows for one code twice: {doubled_rows}; new redemption rows: {after_rows - before_rows} "
