@@ -5,9 +5,17 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
+from redis import exceptions as kv_errors
+from sqlalchemy import exc as db_errors
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+# The database or the key-value store cannot answer now (down, restarting, a lock wait or deadlock given up,
+# SQLite's writer busy): the caller should try again shortly, and a load balancer should look elsewhere.
+UNAVAILABLE = (db_errors.OperationalError, db_errors.DisconnectionError, kv_errors.ConnectionError,
+               kv_errors.TimeoutError)
+RETRY_AFTER_SECONDS = "5"
 
 # Stable machine codes for Werkzeug's HTTP errors, with messages a citizen can read.
 HTTP_CODES: dict[int, tuple[str, str]] = {
@@ -86,6 +94,13 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return _http_error_response(error)
+        if isinstance(error, UNAVAILABLE):
+            log.warning("dependency unavailable: %s", type(error.orig if hasattr(error, "orig") else error).__name__)
+            code, message = HTTP_CODES[503]
+            response = jsonify(error_body(503, code, message))
+            response.status_code = 503
+            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+            return response
         log.exception("unhandled error")
         code, message = HTTP_CODES[500]
         response = jsonify(error_body(500, code, message))

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from app.config import TestConfig
 from app.factory import create_app
+from tests.factories import twin_app
 
 
 def test_healthz_answers(client):
@@ -128,3 +129,16 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(tmp_pat
     with app.app_context():
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != first_pid
         db.engine.dispose()
+
+
+def test_a_database_that_does_not_answer_is_a_503_to_retry_not_a_500(app):
+    cut_off = twin_app(app, SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none",
+                        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 1}}).test_client()
+    for response in (cut_off.post("/api/v1/auth/token", json={"username": "staff01", "password": "x" * 12}),
+                     cut_off.post("/merchant/v1/verifications", headers={"Authorization": "Bearer mk_anything"},
+                                  json={"code": "XYF1.a.b.c", "offer_id": "x"})):
+        assert response.status_code == 503
+        assert response.get_json() == {"code": "service_unavailable", "status": 503,
+                                       "message": "服务暂时不可用，请稍后再试。"}
+        assert response.headers["Retry-After"] == "5"
+

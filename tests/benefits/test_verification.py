@@ -16,7 +16,7 @@ from app.security.signing import b64url_decode, keyring
 from app.timeutil import city_today
 from benefits import catalog, codes, credit_code
 from tests.benefits.helpers import Shop, code_for, make_citizen, make_merchant, make_offer, mp_headers, report
-from tests.factories import bearer, staff_headers
+from tests.factories import bearer, staff_headers, twin_app
 
 
 @pytest.fixture
@@ -324,3 +324,14 @@ def test_the_answer_never_carries_id_number_phone_or_score(app, client, shop, zh
         id_number = vault().decrypt(citizen.id_cipher, ID_PURPOSE)
     for secret in (id_number, "13800138000", "655", "张三丰", zhang["ref"]):
         assert secret not in answer
+
+
+def test_a_scan_while_the_key_value_store_is_down_is_a_503_and_the_code_stays_usable(app, client, shop, zhang):
+    code = code_for(client, zhang["headers"])
+    cut_off = twin_app(app, REDIS_URL="redis://127.0.0.1:1/0").test_client()
+    response = cut_off.post("/merchant/v1/verifications", headers=shop.headers,
+                            json={"code": code, "offer_id": shop.offer_ref, "branch_id": shop.branch_ref})
+    assert response.status_code == 503
+    assert response.get_json()["code"] == "service_unavailable" and response.headers["Retry-After"] == "5"
+    assert shop.verify(code)["reason"] == "ok"  # the failed scan redeemed nothing and used nothing up
+    assert shop.verify(code)["reason"] == "already_used"
