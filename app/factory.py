@@ -7,7 +7,7 @@ import base64
 from flask import Flask
 from flask_smorest import Api
 
-from app import docs_assets
+from app import docs_assets, request_guard
 from app.config import PROJECT_ROOT, Config
 from app.db_pool import ping_after_idle
 from app.errors import register_error_handlers
@@ -39,6 +39,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     use_chinese_messages()
     api = Api(app)
     register_error_handlers(app)
+    request_guard.register(app)
 
     _register_models()
     _register_blueprints(api)

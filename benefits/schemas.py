@@ -10,7 +10,10 @@ from benefits.verification import REASONS
 
 _REF = validate.Length(min=1, max=64)
 _LEVEL = validate.Range(min=1, max=5)
-_POSITIVE = validate.Range(min=1)
+# Upper bounds keep every number inside the database's 32-bit integer columns, with room to spare.
+_POSITIVE = validate.Range(min=1, max=100_000)
+_PAGE = validate.Range(min=1, max=100_000)
+_SORT_ORDER = validate.Range(min=0, max=100_000)
 
 
 class CityDateTime(fields.DateTime):
@@ -21,7 +24,7 @@ class CityDateTime(fields.DateTime):
 
 
 class PageQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=_POSITIVE, metadata={"description": "页码，从 1 开始"})
+    page = fields.Integer(load_default=1, validate=_PAGE, metadata={"description": "页码，从 1 开始"})
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200),
                               metadata={"description": "每页条数（最多 200）"})
 
@@ -57,14 +60,15 @@ class SceneCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=32))
     description = fields.String(load_default="", validate=validate.Length(max=200))
     provider = fields.String(load_default="alliance", validate=validate.OneOf(SCENE_PROVIDERS))
-    sort_order = fields.Integer(load_default=None, metadata={"description": "排序，不填则排在最后"})
+    sort_order = fields.Integer(load_default=None, validate=_SORT_ORDER,
+                                metadata={"description": "排序，不填则排在最后"})
 
 
 class SceneUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=2, max=32))
     description = fields.String(validate=validate.Length(max=200))
     provider = fields.String(validate=validate.OneOf(SCENE_PROVIDERS))
-    sort_order = fields.Integer()
+    sort_order = fields.Integer(validate=_SORT_ORDER)
     active = fields.Boolean()
 
 
@@ -162,7 +166,8 @@ class _OfferRules(Schema):
     limit_per_day = fields.Integer(allow_none=True, validate=_POSITIVE, metadata={"description": "每人每天次数"})
     limit_per_month = fields.Integer(allow_none=True, validate=_POSITIVE, metadata={"description": "每人每月次数"})
     limit_total = fields.Integer(allow_none=True, validate=_POSITIVE, metadata={"description": "每人累计次数"})
-    quota = fields.Integer(allow_none=True, validate=validate.Range(min=0), metadata={"description": "总名额"})
+    quota = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100_000_000),
+                           metadata={"description": "总名额"})
     valid_from = fields.Date(allow_none=True, metadata={"description": "开始日期（含）"})
     valid_until = fields.Date(allow_none=True, metadata={"description": "结束日期（含）"})
     status = fields.String(validate=validate.OneOf(OFFER_STATUSES))

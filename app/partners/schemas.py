@@ -10,13 +10,14 @@ from benefits.schemas import CityDateTime
 _CITY_CODE = validate.Regexp(r"^\d{6}$", error="应为 6 位行政区划代码，如杭州 330100。")
 _URL = validate.URL(require_tld=False, schemes={"http", "https"}, error="应为 http(s) 地址。")
 _TOKEN_ID = validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$")
+_SCORE = validate.Range(min=0, max=1_000_000)  # any city's native scale, inside a 32-bit column
 
 
 # -- registry (staff) ---------------------------------------------------------------------------------------
 
 class CutoffSchema(Schema):
     level = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
-    min = fields.Integer(required=True, metadata={"description": "该等级的起始分（含）"})
+    min = fields.Integer(required=True, validate=_SCORE, metadata={"description": "该等级的起始分（含）"})
     name = fields.String(load_default="", validate=validate.Length(max=16))
 
 
@@ -27,8 +28,8 @@ class CutoffViewSchema(CutoffSchema):
 class _PartnerFields(Schema):
     city_name = fields.String(validate=validate.Length(min=1, max=32))
     score_name = fields.String(validate=validate.Length(min=1, max=32))
-    scale_min = fields.Integer(allow_none=True, metadata={"description": "本地信用分的最低分"})
-    scale_max = fields.Integer(allow_none=True, metadata={"description": "本地信用分的最高分"})
+    scale_min = fields.Integer(allow_none=True, validate=_SCORE, metadata={"description": "本地信用分的最低分"})
+    scale_max = fields.Integer(allow_none=True, validate=_SCORE, metadata={"description": "本地信用分的最高分"})
     cutoffs = fields.List(fields.Nested(CutoffSchema), allow_none=True,
                           metadata={"description": "本地分值到 L1–L5 的分档（每级的起始分）"})
     scale_confirmed = fields.Boolean(metadata={"description": "分档是否已与对方城市确认"})

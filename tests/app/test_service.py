@@ -89,6 +89,16 @@ def test_a_caller_without_credentials_hears_401_before_its_input_is_judged(clien
     assert {code for _, code in answers.values()} == {"unauthorized"}
 
 
+def test_a_lone_surrogate_in_json_is_a_400_and_a_paired_one_is_ordinary_text(client):
+    lone = client.post("/api/v1/auth/token", data=b'{"username": "a\\ud800", "password": "x"}',
+                       content_type="application/json")
+    assert lone.status_code == 400
+    assert lone.get_json()["code"] == "invalid_characters"
+    emoji = client.post("/api/v1/auth/token", data=b'{"username": "\\ud83d\\ude00", "password": "xxxxxxxx"}',
+                        content_type="application/json")
+    assert emoji.status_code == 401  # an emoji is text like any other: this is just an unknown user
+
+
 def test_openapi_lists_the_api_and_docs_page_is_served(client):
     spec = client.get("/openapi.json").get_json()
     for path in ("/api/v1/records/batch", "/api/v1/citizens/lookup", "/api/v1/citizens/{ref}/score",

@@ -145,6 +145,21 @@ def test_offers_are_validated_and_listed(client, staff, merchant):
     assert client.get("/api/v1/offers/" + "0" * 32, headers=staff).status_code == 404
 
 
+def test_numbers_too_big_for_the_database_are_refused_field_by_field(client, staff, merchant):
+    huge = 10**20
+    offer = client.post("/api/v1/offers", headers=staff, json={
+        "merchant_id": merchant["merchant_id"], "scene": "you", "title": "大禹陵景区门票8折",
+        "limit_per_month": huge, "quota": huge})
+    assert offer.status_code == 422
+    assert set(offer.get_json()["errors"]) == {"limit_per_month", "quota"}
+    scene = client.patch("/api/v1/scenes/you", headers=staff, json={"sort_order": -huge})
+    assert scene.status_code == 422 and set(scene.get_json()["errors"]) == {"sort_order"}
+    for path in ("/api/v1/merchants", "/api/v1/offers", "/api/v1/redemptions", "/api/v1/verification-attempts"):
+        page = client.get(f"{path}?page={huge}", headers=staff)
+        assert page.status_code == 422 and set(page.get_json()["errors"]) == {"page"}, path
+    assert client.get("/api/v1/offers?page=100000", headers=staff).get_json()["items"] == []
+
+
 def test_openapi_documents_the_benefits_endpoints(client):
     spec = client.get("/openapi.json").get_json()
     for path in ("/api/v1/scenes", "/api/v1/merchants", "/api/v1/offers", "/merchant/v1/verifications",

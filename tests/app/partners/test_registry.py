@@ -86,6 +86,8 @@ def test_confirming_a_placeholder_scale(app, client, admin):
                 [{"level": level, "min": [0, 600, 500, 700, 800][level - 1]} for level in range(1, 6)]):
         response = client.patch("/api/v1/partners/330200", json={"cutoffs": bad}, headers=admin)
         assert (response.status_code, response.get_json()["code"]) == (422, "invalid_scale"), bad
+    too_big = client.patch("/api/v1/partners/330200", json={"scale_max": 10**20}, headers=admin)
+    assert too_big.status_code == 422 and set(too_big.get_json()["errors"]) == {"scale_max"}
 
 
 def test_create_a_new_partner_with_inline_keys(app, client, admin, tmp_path):
