@@ -12,6 +12,7 @@ from app.records.schemas import (
     SingleRecordResultSchema,
     StatusChangeSchema,
 )
+from app.request_guard import checks_own_text
 from app.scoring import service as scoring
 
 blp = Blueprint("records", __name__, url_prefix="/api/v1", description="信用信息目录与部门归集")
@@ -27,6 +28,7 @@ def catalog():
 
 
 @blp.route("/records/batch", methods=["POST"])
+@checks_own_text  # a bad row is reported with the others and the good rows are kept
 @department_required
 @blp.arguments(BatchRequestSchema)
 @blp.response(200, BatchResultSchema)

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.records.models import Department, Record
 from app.scoring import service as scoring
 from app.security.secrets_util import new_ref
+from app.storable import contains_unstorable
 from app.timeutil import city_today
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -80,6 +81,8 @@ def _text(row: dict, name: str, max_len: int, required: bool = False) -> str | N
         return None
     if not isinstance(value, str) or len(value.strip()) > max_len:
         raise RowRejected("malformed", f"字段 {name} 应为不超过 {max_len} 个字符的文本。", name)
+    if contains_unstorable(value):
+        raise RowRejected("malformed", f"字段 {name} 含有无法识别的字符。", name)
     return value.strip()
 
 
@@ -178,7 +181,8 @@ def _ingest_once(department: Department, rows: list, source: str, recompute_inli
     seen: set[str] = set()
 
     def reject(index: int, external_id, error: RowRejected) -> None:
-        entry = {"index": index + index_offset, "external_id": external_id if isinstance(external_id, str) else None,
+        echoable = isinstance(external_id, str) and not contains_unstorable(external_id)
+        entry = {"index": index + index_offset, "external_id": external_id if echoable else None,
                  "code": error.code, "message": error.message}
         if error.field:
             entry["field"] = error.field
