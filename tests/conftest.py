@@ -14,6 +14,7 @@ from sqlalchemy import delete
 from app.config import TestConfig, _sqlalchemy_url
 from app.extensions import db
 from app.factory import create_app
+from miniprogram_api.standin import StandInWeChat
 
 
 def _test_overrides(tmp_dir) -> dict:
@@ -67,3 +68,23 @@ def ctx(app):
     with app.app_context():
         yield
         db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def _standin_server(app):
+    """A real HTTP server speaking WeChat's JSON; the session's app reaches it through wechatpy."""
+    config = app.config
+    server = StandInWeChat({config["WECHAT_MP_APPID"]: config["WECHAT_MP_SECRET"],
+                            config["WECHAT_OA_APPID"]: config["WECHAT_OA_SECRET"]}, slow_seconds=1.5).start()
+    previous = config["WECHAT_API_BASE"]
+    config["WECHAT_API_BASE"] = server.url
+    yield server
+    config["WECHAT_API_BASE"] = previous
+    server.stop()
+
+
+@pytest.fixture
+def wechat(_standin_server):
+    """The stand-in WeChat server, with its call counters and issued tokens cleared."""
+    _standin_server.reset()
+    return _standin_server

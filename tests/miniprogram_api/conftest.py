@@ -13,30 +13,11 @@ from datetime import date, timedelta
 import pytest
 from wechatpy.crypto import WeChatCrypto
 
-from miniprogram_api.standin import StandInWeChat, openid_for
+from miniprogram_api.standin import openid_for
 from tests.factories import bearer, gen_citizen, gen_department, new_id_number
 
 DEPARTMENT_TYPES = ("PC_EVAL", "LA_PENALTY_GENERAL", "LA_PENALTY_SERIOUS", "CM_KEPT_ENV", "CM_KEPT_TRAFFIC",
                     "HN_VOLUNTEER", "HN_BLOOD_DONATION")
-
-
-@pytest.fixture(scope="session")
-def _standin_server(app):
-    config = app.config
-    server = StandInWeChat({config["WECHAT_MP_APPID"]: config["WECHAT_MP_SECRET"],
-                            config["WECHAT_OA_APPID"]: config["WECHAT_OA_SECRET"]}, slow_seconds=1.5).start()
-    previous = config["WECHAT_API_BASE"]
-    config["WECHAT_API_BASE"] = server.url
-    yield server
-    config["WECHAT_API_BASE"] = previous
-    server.stop()
-
-
-@pytest.fixture
-def wechat(_standin_server):
-    """The stand-in WeChat server, with its call counters and issued tokens cleared."""
-    _standin_server.reset()
-    return _standin_server
 
 
 def login(client, code: str) -> dict:
