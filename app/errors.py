@@ -95,7 +95,11 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(error, HTTPException):
             return _http_error_response(error)
         if isinstance(error, UNAVAILABLE):
-            log.warning("dependency unavailable: %s", type(error.orig if hasattr(error, "orig") else error).__name__)
+            cause = getattr(error, "orig", None) or error
+            # The driver's first line says what failed (refused, timed out, deadlock); later lines and SQLAlchemy's
+            # own text can carry statement parameters, which may be personal data.
+            first_line = (str(cause).splitlines() or [""])[0][:200]
+            log.warning("dependency unavailable: %s: %s", type(cause).__name__, first_line)
             code, message = HTTP_CODES[503]
             response = jsonify(error_body(503, code, message))
             response.status_code = 503
