@@ -3,7 +3,9 @@
 A merchant terminal's key and the offer it redeems are looked up on every scan; caching them for a few seconds
 takes two database round trips off each verification. The price is staleness: a change made by another process
 (a revoked terminal, a paused offer) reaches this one within ``LOCAL_CACHE_SECONDS``. A change made in this
-process clears the namespace at once. Only found rows are kept, so an unknown key cannot fill the cache.
+process clears the namespace at once and again when its transaction commits, so another thread of this process
+that read the old row in between does not keep it. Only found rows are kept, so an unknown key cannot fill the
+cache.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 MAX_ENTRIES = 10_000
 
@@ -37,5 +41,16 @@ def get(namespace: str, key: Hashable, load: Callable[[], Any]) -> Any:
     return value
 
 
-def forget(namespace: str) -> None:
+def forget(namespace: str, session: Session | None = None) -> None:
+    """Clear ``namespace`` now and, given the session that holds the change, once more after it commits."""
     _namespace(namespace).clear()
+    if session is not None:
+        session.info.setdefault("local_cache_forget", set()).add(namespace)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    namespaces = session.info.pop("local_cache_forget", ())
+    if namespaces and has_app_context():
+        for namespace in namespaces:
+            _namespace(namespace).clear()

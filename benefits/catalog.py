@@ -148,7 +148,7 @@ def update_merchant(ref: str, changes: dict) -> Merchant:
     for name, value in changes.items():
         setattr(merchant, name, value.strip() if isinstance(value, str) else value)
     db.session.flush()
-    local_cache.forget(VERIFICATION_CACHE)
+    local_cache.forget(VERIFICATION_CACHE, db.session())
     return merchant
 
 
@@ -171,7 +171,7 @@ def update_branch(merchant: Merchant, ref: str, changes: dict) -> Branch:
     for name, value in changes.items():
         setattr(branch, name, value)
     db.session.flush()
-    local_cache.forget(VERIFICATION_CACHE)
+    local_cache.forget(VERIFICATION_CACHE, db.session())
     return branch
 
 
@@ -197,7 +197,7 @@ def revoke_terminal(merchant: Merchant, ref: str) -> Terminal:
     if terminal.revoked_at is None:
         terminal.revoked_at = utcnow()
         db.session.flush()
-        local_cache.forget(VERIFICATION_CACHE)
+        local_cache.forget(VERIFICATION_CACHE, db.session())
     return terminal
 
 
@@ -261,7 +261,7 @@ def update_offer(ref: str, changes: dict) -> Offer:
         setattr(offer, name, value)
     _check_offer(offer)
     db.session.flush()
-    local_cache.forget(VERIFICATION_CACHE)
+    local_cache.forget(VERIFICATION_CACHE, db.session())
     return offer
 
 

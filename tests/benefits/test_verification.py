@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from app.extensions import db
 from app.scoring import service as scoring
 from app.security.signing import b64url_decode, keyring
 from app.timeutil import city_today
-from benefits import catalog, codes, credit_code
+from benefits import catalog, codes, credit_code, verification
 from tests.benefits.helpers import Shop, code_for, make_citizen, make_merchant, make_offer, mp_headers, report
 from tests.factories import bearer, staff_headers, twin_app
 
@@ -290,6 +291,26 @@ def test_a_revocation_made_through_another_server_applies_within_the_cache_lifet
     time.sleep(0.35)
     body = {"code": code_for(client, zhang["headers"]), "offer_id": shop.offer_ref}
     assert client.post("/merchant/v1/verifications", json=body, headers=shop.headers).status_code == 401
+
+
+def test_a_scan_that_reads_the_offer_while_a_pause_is_being_saved_does_not_keep_it_active(app, client, shop, zhang):
+    """Staff pause the offer; before their transaction commits, a scan on another thread of this process reads
+    (and caches) the offer as still active. Once the pause commits, the next scan must hear offer_inactive."""
+    assert shop.verify(code_for(client, zhang["headers"]))["reason"] == "ok"
+    with app.app_context():
+        terminal = verification.authenticate_terminal(shop.key)
+        catalog.update_offer(shop.offer_ref, {"status": "paused"})  # flushed, not committed
+
+        def scan_reads_the_offer():
+            with app.app_context():
+                assert verification._offer_row(terminal, shop.offer_ref, shop.branch_ref).status == "active"
+                db.session.remove()
+
+        reader = threading.Thread(target=scan_reads_the_offer)
+        reader.start()
+        reader.join()
+        db.session.commit()
+    assert shop.verify(code_for(client, zhang["headers"]))["reason"] == "offer_inactive"
 
 
 def test_every_attempt_is_in_the_ledger_and_reads_of_the_citizen_are_in_their_trail(app, client, shop, zhang):
