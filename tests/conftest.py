@@ -53,6 +53,24 @@ def _clean_state(request):
 
 
 @pytest.fixture
+def twin_app(app):
+    """Makes other apps on the same keys and database as ``app``, with some settings changed (a store that does
+    not answer, say); their connection pools are closed afterwards."""
+    made = []
+
+    def make(**overrides):
+        same = {name: app.config[name] for name in ("INSTANCE_PATH", "KEYS_DIR", "SQLALCHEMY_DATABASE_URI")}
+        twin = create_app(TestConfig, **{**same, **overrides})
+        made.append(twin)
+        return twin
+
+    yield make
+    for twin in made:
+        with twin.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

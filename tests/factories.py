@@ -52,12 +52,3 @@ def staff_headers(client, username: str = "staff01", role: str = "staff") -> dic
 
 def bearer(key: str) -> dict:
     return {"Authorization": f"Bearer {key}"}
-
-
-def twin_app(app, **overrides):
-    """Another app on the same keys and database as ``app``, with some settings changed (a broken store, say)."""
-    from app.config import TestConfig
-    from app.factory import create_app
-
-    same = {name: app.config[name] for name in ("INSTANCE_PATH", "KEYS_DIR", "SQLALCHEMY_DATABASE_URI")}
-    return create_app(TestConfig, **{**same, **overrides})

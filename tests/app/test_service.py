@@ -5,7 +5,6 @@ from pathlib import Path
 
 from app.config import TestConfig
 from app.factory import create_app
-from tests.factories import twin_app
 
 
 def test_healthz_answers(client):
@@ -152,8 +151,8 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(tmp_pat
         db.engine.dispose()
 
 
-def test_a_database_that_does_not_answer_is_a_503_to_retry_not_a_500(app):
-    cut_off = twin_app(app, SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none",
+def test_a_database_that_does_not_answer_is_a_503_to_retry_not_a_500(twin_app):
+    cut_off = twin_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none",
                         SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 1}}).test_client()
     for response in (cut_off.post("/api/v1/auth/token", json={"username": "staff01", "password": "x" * 12}),
                      cut_off.post("/merchant/v1/verifications", headers={"Authorization": "Bearer mk_anything"},

@@ -17,7 +17,7 @@ from app.security.signing import b64url_decode, keyring
 from app.timeutil import city_today
 from benefits import catalog, codes, credit_code, verification
 from tests.benefits.helpers import Shop, code_for, make_citizen, make_merchant, make_offer, mp_headers, report
-from tests.factories import bearer, staff_headers, twin_app
+from tests.factories import bearer, staff_headers
 
 
 @pytest.fixture
@@ -347,9 +347,10 @@ def test_the_answer_never_carries_id_number_phone_or_score(app, client, shop, zh
         assert secret not in answer
 
 
-def test_a_scan_while_the_key_value_store_is_down_is_a_503_and_the_code_stays_usable(app, client, shop, zhang):
+def test_a_scan_while_the_key_value_store_is_down_is_a_503_and_the_code_stays_usable(twin_app, client, shop,
+                                                                                   zhang):
     code = code_for(client, zhang["headers"])
-    cut_off = twin_app(app, REDIS_URL="redis://127.0.0.1:1/0").test_client()
+    cut_off = twin_app(REDIS_URL="redis://127.0.0.1:1/0").test_client()
     response = cut_off.post("/merchant/v1/verifications", headers=shop.headers,
                             json={"code": code, "offer_id": shop.offer_ref, "branch_id": shop.branch_ref})
     assert response.status_code == 503
