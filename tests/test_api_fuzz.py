@@ -3,14 +3,15 @@ schema (and mutations of them) by schemathesis, answers without a 5xx.
 
 Each operation is called with the credentials its security scheme asks for (an admin, a department, a merchant
 terminal, a bound citizen), so the generated input reaches the validation and the services, not only the guard.
-The mini-program's login reaches the stand-in WeChat server. Partner calls need a partner city's signed token and
-stay unauthenticated here. Generation is derandomized and keeps no example database, so every run sends the same
+The mini-program's login reaches the stand-in WeChat server; partner calls carry a fresh token signed by a
+registered 杭州. Generation is derandomized and keeps no example database, so every run sends the same
 inputs; 25 examples per operation keep the whole API under a minute.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,6 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from app.config import TestConfig
-from app.extensions import db
 from app.factory import create_app
 from benefits.catalog import ensure_default_scenes
 from tests.factories import bearer, gen_department, staff_headers
@@ -37,24 +37,27 @@ schema = schemathesis.openapi.from_dict(_openapi_document())
 
 
 @pytest.fixture
-def credentials(app, client, wechat) -> dict[str, dict]:
+def credentials(app, client, wechat, tmp_path) -> dict[str, Callable[[], dict]]:
+    """Headers for each security scheme; a partner's token is single-use, so each call gets a fresh one."""
+    from tests.app.partners.conftest import PartnerCity
     from tests.benefits.helpers import Shop, make_citizen, mp_headers
 
+    hangzhou = PartnerCity(tmp_path / "hangzhou-keys")
     with app.app_context():
         ensure_default_scenes()
         _, department_key = gen_department()
         shop = Shop(client)
         citizen = mp_headers(make_citizen("张三丰", level=3))
-        db.session.commit()
+        hangzhou.register()
         staff = staff_headers(client, "fuzz-admin", role="admin")
-    return {"staffToken": staff, "departmentKey": bearer(department_key), "terminalKey": shop.headers,
-            "citizenToken": citizen}
+    return {"staffToken": lambda: staff, "departmentKey": lambda: bearer(department_key),
+            "terminalKey": lambda: shop.headers, "citizenToken": lambda: citizen, "partnerToken": hangzhou.headers}
 
 
 @schema.parametrize()
 @settings(max_examples=25, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_generated_input_makes_an_operation_fail(app, case, credentials):
     schemes = [name for requirement in case.operation.definition.raw.get("security", []) for name in requirement]
-    headers = next((credentials[name] for name in schemes if name in credentials), {})
+    headers = next((credentials[name]() for name in schemes if name in credentials), {})
     response = case.call(app=app, headers=headers)
     case.validate_response(response, checks=[not_a_server_error])
