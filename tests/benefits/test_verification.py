@@ -301,14 +301,17 @@ def test_a_scan_that_reads_the_offer_while_a_pause_is_being_saved_does_not_keep_
         terminal = verification.authenticate_terminal(shop.key)
         catalog.update_offer(shop.offer_ref, {"status": "paused"})  # flushed, not committed
 
+        seen = []
+
         def scan_reads_the_offer():
             with app.app_context():
-                assert verification._offer_row(terminal, shop.offer_ref, shop.branch_ref).status == "active"
+                seen.append(verification._offer_row(terminal, shop.offer_ref, shop.branch_ref).status)
                 db.session.remove()
 
         reader = threading.Thread(target=scan_reads_the_offer)
         reader.start()
         reader.join()
+        assert seen == ["active"]  # the other thread read, and cached, the row as it was before the pause
         db.session.commit()
     assert shop.verify(code_for(client, zhang["headers"]))["reason"] == "offer_inactive"
 
