@@ -100,14 +100,16 @@ def register_error_handlers(app: Flask) -> None:
             # own text can carry statement parameters, which may be personal data.
             first_line = (str(cause).splitlines() or [""])[0][:200]
             log.warning("dependency unavailable: %s: %s", type(cause).__name__, first_line)
-            code, message = HTTP_CODES[503]
-            response = jsonify(error_body(503, code, message))
-            response.status_code = 503
+            response = _coded_response(503)
             response.headers["Retry-After"] = RETRY_AFTER_SECONDS
             return response
         log.exception("unhandled error")
-        code, message = HTTP_CODES[500]
-        response = jsonify(error_body(500, code, message))
-        response.status_code = 500
-        return response
+        return _coded_response(500)
+
+
+def _coded_response(status: int):
+    code, message = HTTP_CODES[status]
+    response = jsonify(error_body(status, code, message))
+    response.status_code = status
+    return response
 
