@@ -16,6 +16,7 @@ from app.logging_setup import configure_logging
 from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
 from app.validation_messages import use_chinese_messages
+from benefits import cashier
 
 
 def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
@@ -45,6 +46,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     _register_blueprints(api)
     app.register_blueprint(docs_assets.blp)
     web_assets.register(app)
+    app.register_blueprint(cashier.blp)  # the cashier's page, /merchant/
     _register_cli(app)
     return app
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -11,9 +11,11 @@ from app.citizens.models import Citizen
 from app.citizens.service import has_consent
 from app.extensions import db
 from app.scoring import service as scoring
-from app.timeutil import city_today
+from app.timeutil import CITY_TZ, city_today
+from benefits import credit_code
 from benefits.catalog import get_scene
 from benefits.models import Attempt, Branch, Merchant, Offer, Redemption, Scene
+from benefits.verification import CANCEL_WINDOW
 
 LACK_MESSAGES = {
     "no_scoring_consent": "开启信用评分授权后才能享受信易+权益。",
@@ -130,9 +132,12 @@ _VIEW_COLUMNS = (Redemption.ref, Offer.ref.label("offer_ref"), Offer.title, Scen
 
 def redemptions(page: int, per_page: int, *, citizen_id: int | None = None, merchant_id: int | None = None,
                 merchant_ref: str | None = None, offer_ref: str | None = None, redemption_ref: str | None = None,
-                date_from: date | None = None, date_to: date | None = None) -> tuple[list[dict], int]:
+                terminal_id: int | None = None, date_from: date | None = None,
+                date_to: date | None = None) -> tuple[list[dict], int]:
     """Newest first; never names the citizen (a caller that may see who redeemed asks per citizen)."""
     stmt = _redemption_rows(select(*_VIEW_COLUMNS))
+    if terminal_id is not None:
+        stmt = stmt.where(Redemption.terminal_id == terminal_id)
     if citizen_id is not None:
         stmt = stmt.where(Redemption.citizen_id == citizen_id)
     if merchant_id is not None:
@@ -151,6 +156,18 @@ def redemptions(page: int, per_page: int, *, citizen_id: int | None = None, merc
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return [_redemption_view(row) for row in rows], total
+
+
+def terminal_today(terminal_id: int, limit: int = 100) -> dict:
+    """One terminal's redemptions of today (city time), newest first, for the cashier's page: each says until
+    when it may still be cancelled (None once cancelled or past the window)."""
+    now = datetime.fromtimestamp(credit_code.clock(), UTC)
+    today = now.astimezone(CITY_TZ).date()
+    items, total = redemptions(1, limit, terminal_id=terminal_id, date_from=today, date_to=today)
+    for item in items:
+        until = item["redeemed_at"] + CANCEL_WINDOW
+        item["cancellable_until"] = until if item["status"] == "redeemed" and now < until else None
+    return {"day": today, "items": items, "total": total}
 
 
 def totals(*, merchant_id: int | None = None, merchant_ref: str | None = None, date_from: date | None = None,

@@ -26,6 +26,7 @@ from benefits.schemas import (
     RedemptionPageSchema,
     RedemptionQuerySchema,
     RedemptionSchema,
+    TerminalTodaySchema,
     TotalSchema,
     VerificationRequestSchema,
     VerificationResultSchema,
@@ -118,3 +119,11 @@ def me():
     return {"merchant_id": terminal.merchant_ref, "merchant_name": terminal.merchant_name,
             "terminal_id": terminal.ref, "terminal_name": terminal.name, "terminal_branch_id": branch_ref,
             "branches": branches, "offers": [o for o in offers if o.state != "ended"]}
+
+
+@blp.route("/me/redemptions")
+@terminal_required
+@blp.response(200, TerminalTodaySchema)
+@blp.doc(summary="本终端今天的核销记录（含可撤销截止时间）", security=TERMINAL_AUTH)
+def terminal_today():
+    return ledger.terminal_today(g.terminal.id)

@@ -355,6 +355,17 @@ class MerchantHomeSchema(Schema):
     offers = fields.List(fields.Nested(MerchantOfferSchema))
 
 
+class TerminalRedemptionSchema(RedemptionSchema):
+    cancellable_until = CityDateTime(allow_none=True, metadata={"description": "此时间前可撤销；已撤销或已超过"
+                                                                            " 30 分钟时为空"})
+
+
+class TerminalTodaySchema(Schema):
+    day = fields.Date(metadata={"description": "今天（北京时间）"})
+    items = fields.List(fields.Nested(TerminalRedemptionSchema), metadata={"description": "最新的在前，最多 100 条"})
+    total = fields.Integer(metadata={"description": "今天本终端的核销笔数（含已撤销）"})
+
+
 class MerchantTotalsQuerySchema(PeriodQuerySchema):
     pass
 
