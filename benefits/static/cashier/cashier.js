@@ -137,11 +137,13 @@
 
   // -- the answer ----------------------------------------------------------------------------------------------
 
+  /* Now in the city's time, as the server's times in the list are (the tablet's own zone may differ). */
   function clock() {
-    var now = new Date();
-    return [now.getHours(), now.getMinutes(), now.getSeconds()].map(function (n) {
-      return (n < 10 ? '0' : '') + n;
-    }).join(':');
+    try {
+      return new Date().toLocaleTimeString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false });
+    } catch (e) {
+      return new Date().toTimeString().slice(0, 8);
+    }
   }
 
   function showResult(kind, title, person, message) {
