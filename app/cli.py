@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app, g
+from flask import Flask, g
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -20,17 +21,7 @@ audit_cli = AppGroup("audit", help="全过程留痕")
 staff_cli = AppGroup("staff", help="信用中心工作人员账号")
 departments_cli = AppGroup("departments", help="数据报送部门与接口密钥")
 
-_CSV_INT_FIELDS = ("quantity",)
 _RESUME_KEY = "scores:recompute:all:cursor"
-
-
-def _csv_rows(handle):
-    for row in csv.DictReader(handle):
-        clean = {key.strip(): value.strip() for key, value in row.items() if key and value not in (None, "")}
-        for name in _CSV_INT_FIELDS:
-            if name in clean and clean[name].isdigit():
-                clean[name] = int(clean[name])
-        yield clean
 
 
 @records_cli.command("import")
@@ -39,58 +30,43 @@ def _csv_rows(handle):
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="把被拒绝的行写入这个 CSV 文件")
 def import_records(path: Path, department_code: str, errors_path: Path | None):
-    """Import records from a CSV file (header: external_id,id_number,type_code,occurred_at,…)."""
+    """Import records from a CSV file (header: external_id,id_number,type_code,occurred_at,…).
+
+    Runs the same import as the department desk's upload (app/records/imports.py); the batch and its rejected rows
+    are kept for the desk's batch history."""
     from app.audit.service import Actor
-    from app.records import service
+    from app.records import imports
     from app.records.models import Department
 
     department = db.session.scalar(select(Department).where(Department.code == department_code))
     if department is None:
         raise click.ClickException(f"unknown department {department_code}")
     g.actor = Actor("department", department.code)
-    chunk_size = min(1000, current_app.config["RECORDS_BATCH_MAX"])
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        total_rows = sum(1 for _ in handle) - 1
-    totals = {"accepted": 0, "updated": 0, "unchanged": 0}
-    rejected: list[dict] = []
-    queued = False
-    with path.open(encoding="utf-8-sig", newline="") as handle, \
-            click.progressbar(length=max(total_rows, 0), label="导入信用记录", file=sys.stderr) as bar:
-        chunk: list[dict] = []
-        offset = 0
+    text = path.read_text(encoding="utf-8-sig")
+    total_rows = sum(1 for _ in imports.csv_rows(io.StringIO(text)))
+    with click.progressbar(length=total_rows, label="导入信用记录", file=sys.stderr) as bar:
+        done = {"n": 0}
 
-        def flush():
-            nonlocal offset, queued
-            # Line numbers in the report are the file's: header is line 1, first row line 2.
-            result = service.ingest(department, chunk, source=f"file:{path.name}", recompute_inline=False,
-                                    index_offset=offset + 2)
-            for key in totals:
-                totals[key] += getattr(result, key)
-            rejected.extend(result.rejected)
-            queued = queued or result.recompute == "queued"
-            bar.update(len(chunk))
-            offset += len(chunk)
-            chunk.clear()
+        def progress(batch):
+            bar.update(batch.processed_rows - done["n"])
+            done["n"] = batch.processed_rows
 
-        for row in _csv_rows(handle):
-            chunk.append(row)
-            if len(chunk) >= chunk_size:
-                flush()
-        if chunk:
-            flush()
-    click.echo(f"accepted={totals['accepted']} updated={totals['updated']} unchanged={totals['unchanged']} "
-               f"rejected={len(rejected)}")
+        batch = imports.import_csv(department, text, source="file", filename=path.name, started_by="cli",
+                                   on_progress=progress)
+    rejected = batch.rejected
+    click.echo(f"accepted={batch.accepted} updated={batch.updated} unchanged={batch.unchanged} "
+               f"rejected={batch.rejected_count}")
     for entry in rejected[:20]:
         click.echo(f"  line {entry['index']}: {entry['code']} {entry.get('external_id') or ''} {entry['message']}")
-    if len(rejected) > 20:
-        click.echo(f"  … {len(rejected) - 20} more")
+    if batch.rejected_count > 20:
+        click.echo(f"  … {batch.rejected_count - 20} more")
     if errors_path and rejected:
         with errors_path.open("w", encoding="utf-8", newline="") as out:
             writer = csv.DictWriter(out, fieldnames=["index", "external_id", "code", "field", "message"])
             writer.writeheader()
             writer.writerows(rejected)
         click.echo(f"rejected rows written to {errors_path}")
-    if queued:
+    if batch.recompute == "queued":
         click.echo("citizens are marked for recompute: run `flask scores recompute --changed`")
 
 
@@ -198,6 +174,28 @@ def issue_key(code: str):
     key = issue_department_key(department)
     db.session.commit()
     click.echo(key)
+
+
+@departments_cli.command("create-user")
+@click.argument("code")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--display-name", default=None)
+def create_department_user(code: str, username: str, password: str, display_name: str | None):
+    """Create a department desk account (signs in at /console/ and sees only this department's data)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.auth.service import create_department_user as create
+
+    try:
+        create(code, username, password, display_name)
+        db.session.commit()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    except IntegrityError:
+        db.session.rollback()
+        raise click.ClickException(f"username {username} is already taken") from None
+    click.echo(f"created department user {username} ({code})")
 
 
 def register(app: Flask) -> None:

@@ -7,7 +7,7 @@ import base64
 from flask import Flask
 from flask_smorest import Api
 
-from app import docs_assets, request_guard, web_assets
+from app import console, docs_assets, request_guard, web_assets
 from app.config import PROJECT_ROOT, Config
 from app.db_pool import ping_after_idle
 from app.errors import register_error_handlers
@@ -46,6 +46,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     _register_blueprints(api)
     app.register_blueprint(docs_assets.blp)
     web_assets.register(app)
+    console.register(app)
     app.register_blueprint(cashier.blp)  # the cashier's page, /merchant/
     _register_cli(app)
     return app

@@ -255,3 +255,10 @@ def entries_for_subject(subject_id: int, page: int, per_page: int) -> tuple[list
     items = [TrailEntry(row.seq, *(getattr(row, name) for name in _CONTENT[:-1]), row.details or {})
              for row in rows]
     return items, total or 0
+
+
+def chain_counts() -> dict:
+    """For the console's audit page: entries linked, entries waiting to be linked, the time of the last link."""
+    return {"linked": db.session.scalar(select(func.count()).select_from(AuditEntry)) or 0,
+            "pending": _pending_count(),
+            "last": db.session.scalar(select(func.max(AuditEntry.occurred_at)))}

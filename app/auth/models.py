@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.records.models import Department
 from app.security.secrets_util import new_ref
 from app.timeutil import UTCDateTime, utcnow
 
@@ -36,3 +37,21 @@ class StaffToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     staff: Mapped[StaffUser] = relationship()
+
+
+class DepartmentUser(db.Model):
+    """A person of a data-providing department who signs in to the department desk (/console/); sees only the data
+    of ``department``. (The department's systems use its API keys instead.)"""
+
+    __tablename__ = "department_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_ref)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped[Department] = relationship()

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth.models import STAFF_ROLES, StaffToken, StaffUser
+from app.auth.models import STAFF_ROLES, DepartmentUser, StaffToken, StaffUser
 from app.errors import ApiError
 from app.extensions import db
 from app.records.models import Department, DepartmentKey
@@ -73,3 +73,77 @@ def department_for_key(key: str) -> Department | None:
     if row is None or row.revoked_at is not None or not row.department.active:
         return None
     return row.department
+
+
+# -- console sign-in (staff and department desk accounts) ---------------------------------------------------
+
+def create_department_user(department_code: str, username: str, password: str,
+                           display_name: str | None = None) -> DepartmentUser:
+    """A department desk account. Usernames are unique across staff and department accounts (one login page)."""
+    department = db.session.scalar(select(Department).where(Department.code == department_code))
+    if department is None:
+        raise ValueError(f"unknown department {department_code}")
+    if len(password) < 10:
+        raise ValueError("password must be at least 10 characters")
+    if not 1 <= len(username) <= 64:
+        raise ValueError("username must be 1 to 64 characters")
+    if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
+        raise ValueError(f"username {username} is taken by a staff account")
+    user = DepartmentUser(department=department, username=username, password_hash=generate_password_hash(password),
+                          display_name=display_name or username)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate_console(username: str, password: str) -> StaffUser | DepartmentUser | None:
+    """The active staff or department account with this username and password, or None (same cost either way)."""
+    user: StaffUser | DepartmentUser | None = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None:
+        user = db.session.scalar(select(DepartmentUser).where(DepartmentUser.username == username))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    if isinstance(user, DepartmentUser) and not user.department.active:
+        return None
+    return user
+
+
+def console_account(kind: str, account_id: int) -> StaffUser | DepartmentUser | None:
+    """The still-active account a console session belongs to (``kind`` is 'staff' or 'department')."""
+    model = StaffUser if kind == "staff" else DepartmentUser if kind == "department" else None
+    user = db.session.get(model, account_id) if model else None
+    if user is None or not user.active:
+        return None
+    if isinstance(user, DepartmentUser) and not user.department.active:
+        return None
+    return user
+
+
+def list_departments() -> list[Department]:
+    return list(db.session.scalars(select(Department).order_by(Department.code)))
+
+
+def department_keys(department: Department) -> list[DepartmentKey]:
+    return list(db.session.scalars(select(DepartmentKey).where(DepartmentKey.department_id == department.id)
+                                   .order_by(DepartmentKey.created_at.desc(), DepartmentKey.id.desc())))
+
+
+def get_department(code: str) -> Department:
+    department = db.session.scalar(select(Department).where(Department.code == code))
+    if department is None:
+        raise ApiError(404, "department_not_found", "未找到该部门。")
+    return department
+
+
+def revoke_department_key(department: Department, key_id: int) -> DepartmentKey:
+    row = db.session.scalar(select(DepartmentKey).where(DepartmentKey.id == key_id,
+                                                        DepartmentKey.department_id == department.id))
+    if row is None:
+        raise ApiError(404, "key_not_found", "未找到该密钥。")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        db.session.flush()
+    return row

@@ -2,7 +2,7 @@ from flask import g
 from flask_smorest import Blueprint
 
 from app.auth.guards import department_required, staff_required
-from app.records import service
+from app.records import imports, service
 from app.records.schemas import (
     BatchRequestSchema,
     BatchResultSchema,
@@ -34,7 +34,9 @@ def catalog():
 @blp.response(200, BatchResultSchema)
 @blp.doc(summary="批量归集信用记录（幂等：部门 + external_id）", security=DEPARTMENT_AUTH)
 def batch(body):
-    return service.ingest(g.department, body["records"]).as_dict()
+    result = service.ingest(g.department, body["records"])
+    imports.record_api_batch(g.department, len(body["records"]), result)  # the department desk's batch history
+    return result.as_dict()
 
 
 @blp.route("/records", methods=["POST"])

@@ -68,3 +68,37 @@ class Record(db.Model):
         UniqueConstraint("department_id", "external_id", name="uq_credit_record_department_external"),
         Index("ix_credit_record_citizen", "citizen_id"),
     )
+
+
+IMPORT_SOURCES = ("api", "file", "desk")
+IMPORT_STATUSES = ("running", "done", "failed")
+
+
+class ImportBatch(db.Model):
+    """The summary of one delivery of records by a department (an API batch, a CSV file by `flask records import`
+    or uploaded on the department desk): counts and the rejected rows (line/index, external id, code, message —
+    never an ID number). ``processed_rows`` grows while a file is imported, for the desk's progress bar."""
+
+    __tablename__ = "record_import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_ref)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str | None] = mapped_column(String(200))
+    started_by: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    total_rows: Mapped[int] = mapped_column(default=0)
+    processed_rows: Mapped[int] = mapped_column(default=0)
+    accepted: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    rejected_count: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[list] = mapped_column(JSON, default=list)  # at most REJECTED_KEPT entries
+    recompute: Mapped[str] = mapped_column(String(16), default="none")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    department: Mapped[Department] = relationship()
+
+    __table_args__ = (Index("ix_record_import_batch_department_time", "department_id", "created_at"),)

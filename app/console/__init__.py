@@ -1,0 +1,17 @@
+"""The staff console and the department desk at /console/: server-rendered pages calling the same services as the
+JSON API (DESIGN.md "Web pages"). Views live in ``pages`` (staff), ``charts`` (the dashboard's JSON) and ``desk``
+(department users); sign-in, CSRF and headers in ``security``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+blp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
+                static_folder="static", static_url_path="/static")
+
+
+def register(app: Flask) -> None:
+    from app.console import charts, desk, pages, security  # noqa: F401  (routes attach to blp)
+
+    security.configure(app)
+    app.register_blueprint(blp)
