@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import jsonify, render_template, request
+from flask import g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
@@ -27,6 +27,10 @@ ERROR_PAGES = {
 
 @blp.before_request
 def _csrf_and_actor():
+    # g outlives a request when tests push one app context around several requests: start afresh.
+    g.pop("console_user", None)
+    g.pop("console_timed_out", None)
+    g.pop("csrf_token", None)  # Flask-WTF's per-request cache of the signed token
     security.check_csrf()
     security.current_user()
 

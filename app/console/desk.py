@@ -88,7 +88,7 @@ def desk_upload():
                                              "batch": batch.ref}), ex=PROGRESS_TTL)
 
     batch = imports.import_csv(department, text, source="desk", filename=upload.filename,
-                               started_by=g.console_user.account.username, on_progress=progress,
+                               started_by=g.console_user.username, on_progress=progress,
                                recompute_inline=True)
     if progress_key:
         kv.set(progress_key, json.dumps({"processed": batch.processed_rows, "total": batch.total_rows,

@@ -50,7 +50,7 @@ def configure(app: Flask) -> None:
     app.config.setdefault("CONSOLE_LOGIN_MAX_FAILURES_PER_IP", 30)
     app.config.setdefault("CONSOLE_LOGIN_WINDOW_SECONDS", 15 * 60)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the console session
     app.session_interface = ConsoleSessionInterface()
 
@@ -59,12 +59,22 @@ def configure(app: Flask) -> None:
 
 @dataclass(frozen=True)
 class ConsoleUser:
-    kind: str  # staff or department
-    account: StaffUser | DepartmentUser
+    """Who is signed in, as plain values (the ORM account may be expunged by a long read like the audit walk)."""
 
-    @property
-    def role(self) -> str:
-        return self.account.role if self.kind == "staff" else "department"
+    kind: str  # staff or department
+    account_id: int
+    username: str
+    name: str
+    role: str  # staff, admin or department
+    department_code: str | None = None
+    department_name: str | None = None
+
+    @classmethod
+    def of(cls, kind: str, account: StaffUser | DepartmentUser) -> ConsoleUser:
+        if kind == "staff":
+            return cls(kind, account.id, account.username, account.display_name, account.role)
+        return cls(kind, account.id, account.username, account.display_name, "department",
+                   account.department.code, account.department.name)
 
     @property
     def is_admin(self) -> bool:
@@ -72,17 +82,14 @@ class ConsoleUser:
 
     @property
     def department(self):
-        return self.account.department if self.kind == "department" else None
-
-    @property
-    def name(self) -> str:
-        return self.account.display_name
+        """The department (ORM object, loaded afresh) of a department user; None for staff."""
+        return auth.get_department(self.department_code) if self.department_code else None
 
     @property
     def actor(self) -> Actor:
         if self.kind == "staff":
-            return Actor("staff", self.account.username)
-        return Actor("department", self.account.department.code)
+            return Actor("staff", self.username)
+        return Actor("department", self.department_code)
 
 
 def _session_key(session_id: str) -> str:
@@ -92,6 +99,7 @@ def _session_key(session_id: str) -> str:
 def sign_in(account: StaffUser | DepartmentUser) -> None:
     """A fresh session (a new id and CSRF token: nothing set before the login survives it)."""
     session.clear()
+    g.pop("csrf_token", None)  # the old token went with the old session
     session_id = secrets.token_urlsafe(32)
     kind = "staff" if isinstance(account, StaffUser) else "department"
     kv.set(_session_key(session_id), json.dumps({"kind": kind, "id": account.id, "since": int(time.time())}),
@@ -131,7 +139,7 @@ def current_user() -> ConsoleUser | None:
         sign_out()
         return None
     kv.expire(_session_key(session_id), current_app.config["CONSOLE_IDLE_SECONDS"])
-    g.console_user = ConsoleUser(data["kind"], account)
+    g.console_user = ConsoleUser.of(data["kind"], account)
     g.actor = g.console_user.actor
     return g.console_user
 

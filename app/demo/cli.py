@@ -48,6 +48,9 @@ def _seed(count: int, base_url: str) -> Path:
     benefits_demo.seed(payload)
     partners_demo.seed(payload)
     wechat_demo.extend_credentials(payload)
+    from app.console import demo as console_demo
+
+    console_demo.seed(payload, base_url)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, ensure_ascii=False, indent=2)

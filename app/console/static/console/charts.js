@@ -37,6 +37,7 @@
     "score-distribution": function (card, data) {
       chartOf(card.querySelector("[data-part=bands]")).setOption(extend({
         title: { text: "信用分分布（每 50 分，共 " + data.citizens + " 人）", textStyle: { fontSize: 13 } },
+        grid: { left: 48, right: 24, top: 56, bottom: 48, containLabel: true },
         xAxis: { type: "category", data: data.bands.map(function (b) { return b.label; }), axisLabel: { rotate: 45 } },
         yAxis: { type: "value", name: "人数" },
         series: [{ name: "人数", type: "bar", data: data.bands.map(function (b) { return b.count; }) }]
@@ -44,11 +45,11 @@
       chartOf(card.querySelector("[data-part=levels]")).setOption(extend({
         title: { text: "等级占比", textStyle: { fontSize: 13 } },
         tooltip: { trigger: "item", formatter: "{b}：{c} 人（{d}%）" },
-        legend: { bottom: 0, type: "scroll" },
+        legend: { orient: "vertical", right: 0, top: "middle" },
         color: LEVEL_COLORS,
         series: [{
-          name: "等级", type: "pie", radius: ["35%", "65%"], center: ["50%", "48%"],
-          label: { formatter: "{b}\n{d}%" },
+          name: "等级", type: "pie", radius: ["35%", "65%"], center: ["40%", "55%"],
+          label: { formatter: "{d}%" },
           data: data.levels.map(function (l) { return { name: "L" + l.level + " " + l.name, value: l.count }; })
         }]
       }), true);
