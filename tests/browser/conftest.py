@@ -44,9 +44,14 @@ def _skip_reason() -> str | None:
 @pytest.fixture(scope="session")
 def live_server(app):
     """Serves ``app`` (the session app, same database) with a threaded werkzeug server on a free port."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    class QuietHandler(WSGIRequestHandler):
+        # The app's access log already has one line per request.
+        def log_request(self, code="-", size="-"):
+            pass
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
