@@ -12,7 +12,10 @@ from sqlalchemy import select
 
 from app.citizens.models import Citizen
 from app.extensions import db
+from benefits import catalog
 from benefits import credit_code as credit_codes
+from benefits.catalog import ensure_default_scenes
+from tests.benefits.helpers import make_merchant, make_offer
 from tests.browser.cashier_helpers import (
     citizen_headers,
     credit_code,
@@ -170,3 +173,34 @@ def test_cancel_within_the_window_and_the_key_stays_on_the_device_until_sign_out
     page.reload()
     expect(page.get_by_role("heading", name="终端登录")).to_be_visible()
     expect(page.locator("#desk")).to_be_hidden()
+
+
+def test_a_terminal_fixed_at_a_branch_sees_its_offers_and_a_revoked_key_signs_the_device_out(app, client,
+                                                                                            live_server, page,
+                                                                                            screenshot):
+    with app.app_context():
+        ensure_default_scenes()
+        merchant, (south, north), _ = make_merchant(branches=("南门售票处", "北门游客中心"))
+        make_offer(merchant, title="南门团队票9折", branch_ids=[south.ref])
+        make_offer(merchant, title="讲解服务免费", branch_ids=[])
+        make_offer(merchant, title="夜游票8折", status="paused")
+        terminal, key = catalog.issue_terminal(merchant, "北门收银台", branch_ref=north.ref)
+        db.session.commit()
+        merchant_ref, terminal_ref = merchant.ref, terminal.ref
+    _sign_in(page, live_server.url, key)
+    expect(page.locator("#terminal-name")).to_have_text("北门收银台")
+    expect(page.locator("#branch option")).to_have_text(["北门游客中心"])
+    expect(page.locator("#branch")).to_be_disabled()
+    # the south gate's offer is not offered at the north gate; a paused one is shown but cannot be chosen
+    expect(page.locator("#offer option")).to_have_text(["讲解服务免费（信易游）", "夜游票8折（信易游） · 已暂停"])
+    expect(page.locator("#offer option:checked")).to_have_text("讲解服务免费（信易游）")
+    expect(page.locator("#offer option", has_text="夜游票8折")).to_be_disabled()
+
+    with app.app_context():
+        catalog.revoke_terminal(catalog.get_merchant(merchant_ref), terminal_ref)
+        db.session.commit()
+    _send(page, "XYF1.anything.at.all")
+    expect(page.get_by_role("heading", name="终端登录")).to_be_visible()
+    expect(page.locator("#signin-error")).to_have_text("终端接口密钥无效或已停用。")
+    assert page.evaluate("localStorage.getItem('xyf.cashier.key')") is None
+    screenshot(page, "cashier-signed-out-revoked-key", full_page=False)
