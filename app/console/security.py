@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -44,12 +45,14 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
 
 
 def configure(app: Flask) -> None:
-    app.config.setdefault("CONSOLE_IDLE_SECONDS", 30 * 60)
+    app.config.setdefault("CONSOLE_IDLE_SECONDS", int(os.environ.get("CONSOLE_IDLE_SECONDS") or 30 * 60))
     app.config.setdefault("CONSOLE_MAX_SESSION_SECONDS", 12 * 3600)
     app.config.setdefault("CONSOLE_LOGIN_MAX_FAILURES", 5)  # per username within the window
     app.config.setdefault("CONSOLE_LOGIN_MAX_FAILURES_PER_IP", 30)
     app.config.setdefault("CONSOLE_LOGIN_WINDOW_SECONDS", 15 * 60)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
+        app.config["SESSION_COOKIE_SECURE"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the console session
     app.session_interface = ConsoleSessionInterface()

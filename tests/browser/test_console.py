@@ -207,3 +207,17 @@ def test_the_login_page_and_a_refused_page_read_in_chinese(app, ctx, live_server
     assert response.status == 403
     expect(page.locator(".error-message")).to_have_text("您的账号没有访问该页面的权限。")
     screenshot(page, "console-forbidden")
+
+
+def test_the_audit_chain_is_linked_and_verified_in_place(app, ctx, live_server, watched, screenshot):
+    gen_staff("staff01")
+    gen_citizen("周九", new_id_number())
+    page = watched
+    sign_in(page, live_server, "staff01")
+    page.click("text=留痕审计")
+    expect(page.locator("[data-testid=chain-result]")).to_have_count(0)
+    page.click("button.primary")
+    expect(page.locator("[data-testid=chain-result]")).to_contain_text("哈希链完整")
+    assert page.url.endswith("/console/audit")
+    screenshot(page, "console-audit")
+    _no_csp_violations(page)
