@@ -72,6 +72,7 @@ def _register_models() -> None:
     import app.citizens.models  # noqa: F401
     import app.partners.models  # noqa: F401
     import app.records.models  # noqa: F401
+    import app.rights.models  # noqa: F401
     import app.scoring.models  # noqa: F401
     import benefits.models  # noqa: F401
     import miniprogram_api.models  # noqa: F401
