@@ -55,6 +55,7 @@ FT_FORCES = 4  # forces_l0
 FT_GROUP = 5  # sub-cap group index, -1 if none
 FT_UNIT_SIZE = 6  # 0 when the type has no unit
 FT_IS_EVAL = 7  # class 基础: the grade decides
+FT_ADVERSE = 8  # class 不良: takes part in incident de-duplication
 
 
 class RulesError(ValueError):
@@ -176,6 +177,7 @@ class Rules:
                 group_index[rt.sub_cap_group] if rt.sub_cap_group else -1,
                 rt.unit_size if rt.unit is not None else 0,
                 rt.is_evaluation,
+                rt.is_adverse,
             )
         public_start = self.dimensions["public"].start
         setattr_ = object.__setattr__

@@ -31,7 +31,7 @@ def expire_records(today: date | None = None) -> int:
         rows = db.session.execute(
             select(Record.id, Record.citizen_id).where(
                 Record.status == "active", Record.type_code == code,
-                or_(Record.expires_at <= today, Record.expires_at.is_(None) & validity_ended),
+                or_(Record.expires_at <= today, validity_ended),  # the catalog's validity is the ceiling
             )
         ).all()
         expired_ids.extend(row.id for row in rows)
