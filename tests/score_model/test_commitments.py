@@ -42,7 +42,7 @@ def test_honours_are_self_reportable_and_law_records_are_not(rules):
     ('kept_record = "CM_KEPT_TOURISM"', 'kept_record = "CM_BROKEN"', "must be a commitment record of class 守信"),
     ('code = "CIVIL_TOURISM"\nname = "文明旅游承诺"\nkind = "civility"',
      'code = "CIVIL_TOURISM"\nname = "文明旅游承诺"\nkind = "festive"', "unknown kind"),
-    (_LAST_TOURISM_LINE + _NEXT, '"""' + _NEXT, "虚假承诺约束"),
+    (_LAST_TOURISM_LINE + _NEXT, _NEXT, "虚假承诺约束"),
 ])
 def test_a_broken_commitment_catalog_is_refused(tmp_path, old, new, message):
     with pytest.raises(RulesError, match=message):
