@@ -73,6 +73,7 @@ def _register_models() -> None:
     import app.partners.models  # noqa: F401
     import app.records.models  # noqa: F401
     import app.rights.models  # noqa: F401
+    import app.rights.notices  # noqa: F401  (三书同达: listens to records landing)
     import app.scoring.models  # noqa: F401
     import benefits.models  # noqa: F401
     import miniprogram_api.models  # noqa: F401
@@ -92,6 +93,8 @@ BLUEPRINT_MODULES = (
     "app.partners.api",
     "app.partners.partner_api",
     "miniprogram_api.partners_api",
+    "app.rights.api",
+    "miniprogram_api.rights_api",
 )
 
 

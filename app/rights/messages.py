@@ -18,6 +18,7 @@ from wechatpy.exceptions import WeChatClientException
 from app.errors import ApiError
 from app.extensions import db
 from app.rights.models import Message, MessageSubscription, WeChatEcho
+from app.security.secrets_util import new_ref
 from app.timeutil import CITY_TZ, utcnow
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,31 @@ def post_message(citizen_id: int, kind: str, title: str, body: str, *, link: str
     if subscribed is not None:
         db.session.add(WeChatEcho(message_id=message.id))
     return message
+
+
+def post_messages(rows: list[dict]) -> int:
+    """Many messages at once (a batch of records landing): dicts with post_message's arguments; same rules."""
+    if not rows:
+        return 0
+    from sqlalchemy import insert
+
+    citizen_ids = sorted({row["citizen_id"] for row in rows})
+    subscribed: set[tuple[int, str]] = set()
+    for start in range(0, len(citizen_ids), 900):
+        part = citizen_ids[start:start + 900]
+        subscribed.update(db.session.execute(select(MessageSubscription.citizen_id, MessageSubscription.template)
+                                             .where(MessageSubscription.citizen_id.in_(part))).tuples())
+    now = utcnow()
+    values = [{"ref": new_ref(), "citizen_id": row["citizen_id"], "kind": row["kind"][:32],
+               "title": row["title"][:100], "body": row["body"], "link": row.get("link"),
+               "related_ref": row.get("related_ref"), "created_at": now} for row in rows]
+    db.session.execute(insert(Message), values)
+    echo_refs = [v["ref"] for v in values if (v["citizen_id"], template_for(v["kind"])) in subscribed]
+    for start in range(0, len(echo_refs), 900):
+        ids = db.session.scalars(select(Message.id).where(Message.ref.in_(echo_refs[start:start + 900])))
+        db.session.execute(insert(WeChatEcho), [{"message_id": i, "state": "pending", "attempts": 0,
+                                                 "next_attempt_at": now} for i in ids])
+    return len(values)
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -72,6 +72,20 @@ def partners_sync() -> int:
     return done["revocations"] + done["receipts"] + done["reports"]
 
 
+def rights_deadlines() -> int:
+    """Objections and repairs due soon or overdue, and next year's missing calendar: alerts for staff."""
+    from app.rights import deadlines
+
+    return deadlines.watch()
+
+
+def wechat_echo() -> int:
+    """Send (and retry) the WeChat subscription messages echoing the message centre."""
+    from app.rights import messages
+
+    return messages.deliver_pending()["sent"]
+
+
 JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     # job id: (function, APScheduler trigger arguments)
     # Links the audit entries requests wrote into the hash chain; tamper-evidence starts there.
@@ -81,6 +95,8 @@ JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     "scores-nightly": (recompute_all, {"trigger": "cron", "hour": 2, "minute": 0}),
     "partners-reconcile": (partners_reconcile, {"trigger": "cron", "hour": 3, "minute": 30}),
     "partners-sync": (partners_sync, {"trigger": "interval", "seconds": 600}),
+    "rights-deadlines": (rights_deadlines, {"trigger": "cron", "minute": 5}),
+    "wechat-echo": (wechat_echo, {"trigger": "interval", "seconds": 60}),
 }
 
 
