@@ -50,6 +50,8 @@ class Config:
     CITY_NAME = os.environ.get("CITY_NAME", "绍兴")
     SCORE_NAME = os.environ.get("SCORE_NAME", "绍兴信用分")
     RULES_VERSION = os.environ.get("RULES_VERSION", "v1")
+    # The department whose records the credit centre issues itself (commitment outcomes, 自愿注册).
+    CREDIT_CENTRE_DEPARTMENT = os.environ.get("CREDIT_CENTRE_DEPARTMENT", "SX_CREDIT")
 
     # WeChat: the mini-program (login) and the official account (chatbot). WECHAT_API_BASE points wechatpy at
     # api.weixin.qq.com in production and at the local stand-in in the demo and the tests.

@@ -72,6 +72,8 @@ def _register_models() -> None:
     import app.citizens.models  # noqa: F401
     import app.partners.models  # noqa: F401
     import app.records.models  # noqa: F401
+    import app.rights.commitment_models  # noqa: F401
+    import app.rights.commitments  # noqa: F401  (breaks commitments when a breaking record lands)
     import app.rights.models  # noqa: F401
     import app.rights.notices  # noqa: F401  (三书同达: listens to records landing)
     import app.scoring.models  # noqa: F401
@@ -93,6 +95,8 @@ BLUEPRINT_MODULES = (
     "app.partners.api",
     "app.partners.partner_api",
     "miniprogram_api.partners_api",
+    "app.rights.commitments_api",
+    "miniprogram_api.commitments_api",
     "app.rights.api",
     "miniprogram_api.rights_api",
 )

@@ -86,6 +86,14 @@ def wechat_echo() -> int:
     return messages.deliver_pending()["sent"]
 
 
+def commitments_settle() -> int:
+    """Daily: commitments whose period ended without a breaking record turn kept; any with one turn broken."""
+    from app.rights import commitments
+
+    counts = commitments.settle()
+    return counts["kept"] + counts["broken"]
+
+
 JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     # job id: (function, APScheduler trigger arguments)
     # Links the audit entries requests wrote into the hash chain; tamper-evidence starts there.
@@ -96,6 +104,7 @@ JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     "partners-reconcile": (partners_reconcile, {"trigger": "cron", "hour": 3, "minute": 30}),
     "partners-sync": (partners_sync, {"trigger": "interval", "seconds": 600}),
     "rights-deadlines": (rights_deadlines, {"trigger": "cron", "minute": 5}),
+    "commitments-settle": (commitments_settle, {"trigger": "cron", "hour": 1, "minute": 20}),
     "wechat-echo": (wechat_echo, {"trigger": "interval", "seconds": 60}),
 }
 
