@@ -66,8 +66,9 @@ def post_messages(rows: list[dict]) -> int:
     subscribed: set[tuple[int, str]] = set()
     for start in range(0, len(citizen_ids), 900):
         part = citizen_ids[start:start + 900]
-        subscribed.update(db.session.execute(select(MessageSubscription.citizen_id, MessageSubscription.template)
-                                             .where(MessageSubscription.citizen_id.in_(part))).tuples())
+        found = db.session.execute(select(MessageSubscription.citizen_id, MessageSubscription.template)
+                                   .where(MessageSubscription.citizen_id.in_(part)))
+        subscribed.update((row.citizen_id, row.template) for row in found)
     now = utcnow()
     values = [{"ref": new_ref(), "citizen_id": row["citizen_id"], "kind": row["kind"][:32],
                "title": row["title"][:100], "body": row["body"], "link": row.get("link"),
