@@ -251,19 +251,45 @@ def text_reply(openid: str, text: str) -> str:
     if "权益" in text:
         return _with_citizen(openid, benefits_text)
     if "承诺" in text:
-        return _with_citizen(openid, commitment_text)
+        answer = _commitments_of_follower(openid)
+        if answer is not None:
+            return answer  # otherwise (not bound, or WeChat busy): the general guide below
+    for word, kind in CASE_WORDS.items():
+        if word in text:
+            return _with_citizen(openid, lambda citizen, kind=kind: cases_text(citizen, kind), guide=word)
     for word, (guide, page, label) in GUIDES.items():
         if word in text:
             return f"{guide}{_link(page, label)}"
     return menu_text()
 
 
-def _with_citizen(openid: str, answer) -> str:
+CASE_WORDS = {"异议": "objection", "修复": "repair"}
+
+
+def cases_text(citizen: Citizen, kind: str) -> str:
+    """异议 / 修复: how to, then the citizen's open cases with their deadlines and recent decisions."""
+    from app.rights.cases import chat_summary
+
+    word = "异议" if kind == "objection" else "修复"
+    guide, page, label = GUIDES[word]
+    lines = chat_summary(citizen.id, kind)
+    if not lines:
+        return f"{guide}{_link(page, label)}"
+    title = "您的信用异议：" if kind == "objection" else "您的信用修复申请："
+    return "\n".join([title, *lines, f"{_link(page, '查看详情')}　处理结果也会发送到小程序「消息中心」。"])
+
+
+def _with_citizen(openid: str, answer, guide: str | None = None) -> str:
+    """``guide``: a GUIDES word whose general answer an unidentified follower gets instead of a refusal."""
     try:
         citizen = citizen_for_openid(openid)
     except ApiError:
+        if guide:
+            return f"{GUIDES[guide][0]}{_link(GUIDES[guide][1], GUIDES[guide][2])}"
         return "暂时无法确认您的身份（微信服务繁忙），请稍后再试。"
     if citizen is None:
+        if guide:
+            return f"{GUIDES[guide][0]}{_link(GUIDES[guide][1], GUIDES[guide][2])}"
         return unbound_text()
     g.actor = Actor("citizen", f"oa:{citizen.ref}")
     return answer(citizen)
@@ -305,6 +331,17 @@ def top_reasons(citizen: Citizen, count: int = 3) -> list[str]:
     ranked = sorted(kinds.items(), key=lambda item: (-abs(sum(item[1])), item[0][0]))
     return [f"{name}{f' {len(points)} 条' if len(points) > 1 else ''}（{'+' if up else ''}{sum(points)} 分）"
             for (name, up), points in ranked[:count]]
+
+
+def _commitments_of_follower(openid: str) -> str | None:
+    try:
+        citizen = citizen_for_openid(openid)
+    except ApiError:
+        return None
+    if citizen is None:
+        return None
+    g.actor = Actor("citizen", f"oa:{citizen.ref}")
+    return commitment_text(citizen)
 
 
 def commitment_text(citizen: Citizen) -> str:
