@@ -208,3 +208,55 @@ def test_an_approved_repair_starts_a_repair_commitment(rights):
     repair = [c for c in mine(rights) if c["type"] == "REPAIR"]
     assert len(repair) == 1 and repair[0]["status"] == "active" and repair[0]["source"] == "repair"
     assert repair[0]["name"] == "信用修复承诺"
+
+
+def _at_once(calls):
+    import threading
+
+    barrier = threading.Barrier(len(calls))
+    results = []
+
+    def run(call):
+        barrier.wait()
+        response = call()
+        results.append((response.status_code, response.get_json().get("code")))
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(results, key=lambda r: r[0])
+
+
+def test_the_same_commitment_made_twice_at_once_is_made_once(rights):
+    version = types(rights)["CIVIL_PET"]["text_version"]
+
+    def call():
+        return rights.app.test_client().post("/mp/v1/me/commitments", headers=rights.citizen,
+                                             json={"type": "CIVIL_PET", "text_version": version, "accepted": True})
+
+    results = _at_once([call, call])
+    assert results == [(201, None), (409, "commitment_already_active")], results
+    assert len(mine(rights)) == 1
+
+
+def test_false_reported_by_two_at_once_counts_once(app, rights, client):
+    with app.app_context():
+        _, key = gen_department("SX_PSB", ("LA_PENALTY_GENERAL",), "绍兴市公安局")
+    _, id_number, _ = rights.people["wang"]
+    ref = client.post("/api/v1/commitments", headers=bearer(key), json={
+        "id_number": id_number, "type": "NOTIFY", "subject": "以告知承诺代替居住证明"}).get_json()["ref"]
+    before = rights.score()
+
+    def department():
+        return rights.app.test_client().post(f"/api/v1/commitments/{ref}/false", headers=bearer(key),
+                                             json={"reason": "核查发现未实际居住"})
+
+    def staff():
+        return rights.app.test_client().post(f"/api/v1/staff/commitments/{ref}/false", headers=rights.staff,
+                                             json={"reason": "核查发现未实际居住"})
+
+    results = _at_once([department, staff])
+    assert [status for status, _ in results] == [200, 409], results
+    assert rights.score() == before - 50
