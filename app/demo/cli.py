@@ -48,6 +48,9 @@ def _seed(count: int, base_url: str) -> Path:
     benefits_demo.seed(payload)
     partners_demo.seed(payload)
     wechat_demo.extend_credentials(payload)
+    from app.rights import demo as rights_demo
+
+    rights_demo.credentials(payload, city.rights)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, ensure_ascii=False, indent=2)

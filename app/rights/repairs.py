@@ -34,11 +34,22 @@ _COMMITMENT_TEMPLATE = (
 
 
 def commitment_text(record: Record) -> tuple[str, str]:
-    """The standard repair commitment (格式文本) for the record's type: (version, text)."""
-    record_type = scoring.rules().catalog[record.type_code]
-    text = _COMMITMENT_TEMPLATE.format(name=record_type.name, occurred=record.occurred_at.isoformat(),
-                                       version=COMMITMENT_VERSION)
-    return COMMITMENT_VERSION, text
+    """The standard repair commitment (格式文本) for the record's type: (version, text).
+
+    The versioned body is the rules file's 信用修复承诺 (the same text the commitment then tracks), headed by the
+    record it repairs; rules without one fall back to this module's text.
+    """
+    score_rules = scoring.rules()
+    record_type = score_rules.catalog[record.type_code]
+    ctype = next((t for t in getattr(score_rules, "commitments", {}).values() if t.kind == "repair"), None)
+    if ctype is None:
+        text = _COMMITMENT_TEMPLATE.format(name=record_type.name, occurred=record.occurred_at.isoformat(),
+                                           version=COMMITMENT_VERSION)
+        return COMMITMENT_VERSION, text
+    current = ctype.current_text
+    heading = (f"信用修复承诺书\n本人就“{record_type.name}”（{record.occurred_at.isoformat()}）申请信用修复，"
+               "郑重承诺：\n")
+    return current.version, f"{heading}{current.body}\n承诺文本版本：{current.version}"
 
 
 def repairable_from(record: Record) -> date | None:
