@@ -51,6 +51,9 @@ def _seed(count: int, base_url: str) -> Path:
     from app.rights import demo as rights_demo
 
     rights_demo.credentials(payload, city.rights)
+    from app.rights import commitments_demo
+
+    commitments_demo.credentials(payload, city.commitments)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, ensure_ascii=False, indent=2)

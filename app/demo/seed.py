@@ -166,6 +166,9 @@ def seed_demo_city(count: int = 2000, seed: int = 20261122) -> DemoCity:
 
     # Disputed and repaired records get there through an objection / a repair, as in production.
     city.rights = rights_demo.seed_cases(rng, today, disputed, repaired, plain_ids)
+    from app.rights import commitments_demo
+
+    city.commitments = commitments_demo.seed(rng, today, plain_ids)  # commitments and 自愿注册 in every state
     scoring.recompute("all", reason="演示数据初始计算")
     city.citizens = _showcase(plain_ids)
     return city
