@@ -200,7 +200,10 @@ def create_department_user(code: str, username: str, password: str, display_name
 
 def register(app: Flask) -> None:
     from app.demo.cli import demo_cli
+    from app.rights.cli import calendar_cli, rights_cli
+    from app.rights.commitments_cli import commitments_cli
     from app.scheduler.cli import scheduler_cli
 
-    for group in (records_cli, scores_cli, audit_cli, staff_cli, departments_cli, demo_cli, scheduler_cli):
+    for group in (records_cli, scores_cli, audit_cli, staff_cli, departments_cli, demo_cli, scheduler_cli,
+                  calendar_cli, rights_cli, commitments_cli):
         app.cli.add_command(group)

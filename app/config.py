@@ -50,6 +50,8 @@ class Config:
     CITY_NAME = os.environ.get("CITY_NAME", "绍兴")
     SCORE_NAME = os.environ.get("SCORE_NAME", "绍兴信用分")
     RULES_VERSION = os.environ.get("RULES_VERSION", "v1")
+    # The department whose records the credit centre issues itself (commitment outcomes, 自愿注册).
+    CREDIT_CENTRE_DEPARTMENT = os.environ.get("CREDIT_CENTRE_DEPARTMENT", "SX_CREDIT")
 
     # WeChat: the mini-program (login) and the official account (chatbot). WECHAT_API_BASE points wechatpy at
     # api.weixin.qq.com in production and at the local stand-in in the demo and the tests.
@@ -79,6 +81,14 @@ class Config:
     # A kid we do not know makes us refetch the partner's JWKS at most this often (a scanner must not wait on it).
     PARTNER_JWKS_REFRESH_MIN_SECONDS = _env_int("PARTNER_JWKS_REFRESH_MIN_SECONDS", 60)
 
+    # Citizen rights: evidence images of objections and repairs live as files here, never in the database.
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR")  # None: <instance>/evidence
+    EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_BYTES", 2 * 1024 * 1024)
+    EVIDENCE_MAX_FILES = _env_int("EVIDENCE_MAX_FILES", 6)
+    # WeChat subscription-message (订阅消息) template ids echoing the message centre.
+    WECHAT_TEMPLATE_RECORD_NOTICE = os.environ.get("WECHAT_TEMPLATE_RECORD_NOTICE", "demo-tpl-record-notice")
+    WECHAT_TEMPLATE_CASE_RESULT = os.environ.get("WECHAT_TEMPLATE_CASE_RESULT", "demo-tpl-case-result")
+    WECHAT_TEMPLATE_REMINDER = os.environ.get("WECHAT_TEMPLATE_REMINDER", "demo-tpl-reminder")
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
     RECORDS_BATCH_MAX = _env_int("RECORDS_BATCH_MAX", 5000)
     # A batch touching at most this many citizens is rescored before the answer; larger ones are queued.

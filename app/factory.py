@@ -76,6 +76,10 @@ def _register_models() -> None:
     import app.citizens.models  # noqa: F401
     import app.partners.models  # noqa: F401
     import app.records.models  # noqa: F401
+    import app.rights.commitment_models  # noqa: F401
+    import app.rights.commitments  # noqa: F401  (breaks commitments when a breaking record lands)
+    import app.rights.models  # noqa: F401
+    import app.rights.notices  # noqa: F401  (三书同达: listens to records landing)
     import app.scoring.models  # noqa: F401
     import benefits.models  # noqa: F401
     import miniprogram_api.models  # noqa: F401
@@ -95,6 +99,10 @@ BLUEPRINT_MODULES = (
     "app.partners.api",
     "app.partners.partner_api",
     "miniprogram_api.partners_api",
+    "app.rights.commitments_api",
+    "miniprogram_api.commitments_api",
+    "app.rights.api",
+    "miniprogram_api.rights_api",
 )
 
 

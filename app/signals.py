@@ -21,6 +21,9 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 
 _signals = Namespace()
+# Sent by app/records inside the ingest transaction, before the commit (sender: the app, ``record_ids``: the
+# records just inserted): listeners write in the same transaction (三书同达 notices in app/rights/notices.py).
+records_landed = _signals.signal("records-landed")
 scores_changed = _signals.signal("scores-changed")
 consent_withdrawn = _signals.signal("consent-withdrawn")
 _PENDING = "pending_scores_changed"

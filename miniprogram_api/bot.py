@@ -250,18 +250,44 @@ def text_reply(openid: str, text: str) -> str:
         return _with_citizen(openid, score_text)
     if "权益" in text:
         return _with_citizen(openid, benefits_text)
+    if "承诺" in text:
+        return _with_citizen(openid, commitment_text)
+    for word, kind in CASE_WORDS.items():
+        if word in text:
+            return _with_citizen(openid, lambda citizen, kind=kind: cases_text(citizen, kind), guide=word)
     for word, (guide, page, label) in GUIDES.items():
         if word in text:
             return f"{guide}{_link(page, label)}"
     return menu_text()
 
 
-def _with_citizen(openid: str, answer) -> str:
+CASE_WORDS = {"异议": "objection", "修复": "repair"}
+
+
+def cases_text(citizen: Citizen, kind: str) -> str:
+    """异议 / 修复: how to, then the citizen's open cases with their deadlines and recent decisions."""
+    from app.rights.cases import chat_summary
+
+    word = "异议" if kind == "objection" else "修复"
+    guide, page, label = GUIDES[word]
+    lines = chat_summary(citizen.id, kind)
+    if not lines:
+        return f"{guide}{_link(page, label)}"
+    title = "您的信用异议：" if kind == "objection" else "您的信用修复申请："
+    return "\n".join([title, *lines, f"{_link(page, '查看详情')}　处理结果也会发送到小程序「消息中心」。"])
+
+
+def _with_citizen(openid: str, answer, guide: str | None = None) -> str:
+    """``guide``: a GUIDES word whose general answer an unidentified follower gets instead of a refusal."""
     try:
         citizen = citizen_for_openid(openid)
     except ApiError:
+        if guide:
+            return f"{GUIDES[guide][0]}{_link(GUIDES[guide][1], GUIDES[guide][2])}"
         return "暂时无法确认您的身份（微信服务繁忙），请稍后再试。"
     if citizen is None:
+        if guide:
+            return f"{GUIDES[guide][0]}{_link(GUIDES[guide][1], GUIDES[guide][2])}"
         return unbound_text()
     g.actor = Actor("citizen", f"oa:{citizen.ref}")
     return answer(citizen)
@@ -303,6 +329,28 @@ def top_reasons(citizen: Citizen, count: int = 3) -> list[str]:
     ranked = sorted(kinds.items(), key=lambda item: (-abs(sum(item[1])), item[0][0]))
     return [f"{name}{f' {len(points)} 条' if len(points) > 1 else ''}（{'+' if up else ''}{sum(points)} 分）"
             for (name, up), points in ranked[:count]]
+
+
+def commitment_text(citizen: Citizen) -> str:
+    """承诺: the citizen's commitments (active ones with days left) and the ones they can still make, with points."""
+    from app.rights import commitments
+
+    held = commitments.list_for(citizen.id)
+    lines = []
+    active = [c for c in held if c["status"] == "active"]
+    if active:
+        lines.append("您履约中的信用承诺：")
+        lines.extend(f"· {c['name']}（至 {c['ends_on'].isoformat()}，还剩 {c['days_left']} 天）" for c in active)
+    closed = [c for c in held if c["status"] != "active"][:3]
+    if closed:
+        lines.append("最近结束的承诺：" + "；".join(f"{c['name']}（{c['status_name']}）" for c in closed))
+    offers = [t for t in commitments.catalog_view(citizen.id, self_service_only=True) if not t["held"]]
+    if offers:
+        lines.append("您还可以作出：" + "、".join(f"{t['name']}（履约 +{t['points_kept']} 分）" for t in offers))
+        lines.append("承诺期 12 个月，期内被记录相关违法或不文明行为即为未履约，按承诺书约定扣分。")
+    elif not active:
+        lines.append("作出并践行文明行为信用承诺可以提升「履约践诺」分。")
+    return "\n".join(lines) + _link("commitment", "作出信用承诺")
 
 
 def _offers_listing(citizen: Citizen) -> dict | None:

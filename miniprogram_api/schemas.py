@@ -140,11 +140,22 @@ class MpRecordsPageSchema(MpPageSchema):
     items = fields.List(fields.Nested(MpRecordItemSchema))
 
 
+class MpHintActionSchema(Schema):
+    method = fields.String()
+    path = fields.String(metadata={"description": "去办理的接口"})
+    query = fields.Dict()
+    body = fields.Dict()
+
+
 class MpHintSchema(Schema):
     kind = fields.String()
     message = fields.String()
     ref = fields.String(allow_none=True)
     date = fields.Date(allow_none=True)
+    type = fields.String(allow_none=True, metadata={"description": "make_commitment：承诺类型"})
+    points = fields.Integer(allow_none=True, metadata={"description": "按分数测算，这一步对总分的影响"})
+    effective_on = fields.Date(allow_none=True, metadata={"description": "何时生效"})
+    action = fields.Nested(MpHintActionSchema, allow_none=True)
 
 
 class MpHintsSchema(Schema):

@@ -359,9 +359,9 @@ def records_page(citizen: Citizen, page: int, per_page: int, dimension: str | No
 
 def hints_view(citizen: Citizen) -> dict:
     _require_consent(citizen.id)
-    explanation = scoring.explain(citizen)
-    return {"hints": [{"kind": hint.kind, "message": hint.message, "ref": hint.ref, "date": hint.date}
-                      for hint in explanation.hints]}
+    from app.rights import whatif
+
+    return {"hints": whatif.hints(citizen)}
 
 
 def consents_view(citizen: Citizen) -> dict:

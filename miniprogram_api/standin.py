@@ -1,7 +1,11 @@
 """A local stand-in for api.weixin.qq.com, speaking WeChat's JSON, for the demo, the tests and the benchmark.
 
-It answers the three calls we make — ``cgi-bin/token``, ``sns/jscode2session`` and ``cgi-bin/user/info`` — so the
-production code path (wechatpy against WECHAT_API_BASE) runs unchanged. Identities are deterministic: the login
+It answers the calls we make — ``cgi-bin/token``, ``sns/jscode2session``, ``cgi-bin/user/info`` and (POST)
+``cgi-bin/message/subscribe/send`` — so the production code path (wechatpy against WECHAT_API_BASE) runs unchanged.
+Subscription messages it accepted are kept in ``subscribe_messages`` (and served at ``GET /standin/subscribe-messages``
+when it runs on its own), so a test or a demo user can read what was sent; ``fail_subscribe_sends = n`` answers the
+next n sends with a system error (-1), and a person whose name starts with ``unsub`` has not subscribed (43101).
+Identities are deterministic: the login
 code names a person, so logging in twice with the same code is the same person, and that person's
 official-account openid (``openid_for(oa_appid, person)``) shares their unionid.
 
@@ -40,6 +44,8 @@ ERRMSG = {
     40029: "invalid code",
     40125: "invalid appsecret",
     40163: "code been used",
+    43101: "user refuse to accept the msg",
+    47003: "argument invalid! data.thing1.value invalid",
     40226: "high risk user",
     45009: "reach max api daily quota limit",
     45011: "api minute-quota reach limit  mustslower  retry next minute",
@@ -78,6 +84,8 @@ class StandInWeChat:
         self.slow_seconds = slow_seconds
         self.reject_access_tokens = False  # answer 40001 to every token, as WeChat does to a rotated one
         self.calls: Counter[str] = Counter()
+        self.subscribe_messages: list[dict] = []  # every subscription message accepted, in order
+        self.fail_subscribe_sends = 0
         self._tokens: dict[str, str] = {}  # access token -> appid
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -103,6 +111,8 @@ class StandInWeChat:
             self.calls.clear()
             self._tokens.clear()
             self.reject_access_tokens = False
+            self.subscribe_messages.clear()
+            self.fail_subscribe_sends = 0
 
     def invalidate_tokens(self) -> None:
         """As when WeChat rotates the token because someone else fetched one: every issued token stops working."""
@@ -174,6 +184,36 @@ class StandInWeChat:
             answer["unionid"] = unionid_for(person)
         return answer
 
+    def subscribe_send(self, query: dict, body: bytes) -> dict:
+        with self._lock:
+            appid = self._tokens.get(query.get("access_token", ""))
+        if appid is None or self.reject_access_tokens:
+            return {"errcode": 40001, "errmsg": ERRMSG[40001]}
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            return {"errcode": 47001, "errmsg": "data format error"}
+        openid, template_id, data = payload.get("touser"), payload.get("template_id"), payload.get("data")
+        person = _person_of_openid(appid, openid) if isinstance(openid, str) else None
+        if person is None:
+            return {"errcode": 40003, "errmsg": ERRMSG[40003]}
+        if not template_id or not isinstance(data, dict):
+            return {"errcode": 40037, "errmsg": "invalid template_id"}
+        for key, value in data.items():
+            text = value.get("value") if isinstance(value, dict) else None
+            # WeChat's rule for ``thing`` values: at most 20 characters.
+            if not isinstance(text, str) or (key.startswith("thing") and len(text) > 20):
+                return {"errcode": 47003, "errmsg": f"argument invalid! data.{key}.value invalid"}
+        if person.startswith("unsub"):
+            return {"errcode": 43101, "errmsg": ERRMSG[43101]}
+        with self._lock:
+            if self.fail_subscribe_sends > 0:
+                self.fail_subscribe_sends -= 1
+                return {"errcode": -1, "errmsg": ERRMSG[-1]}
+            self.subscribe_messages.append({"appid": appid, "touser": openid, "template_id": template_id,
+                                            "page": payload.get("page"), "data": data})
+        return {"errcode": 0, "errmsg": "ok"}
+
     def _handler_class(self):
         standin = self
         routes = {"/cgi-bin/token": standin.token, "/sns/jscode2session": standin.jscode2session,
@@ -184,6 +224,11 @@ class StandInWeChat:
 
             def do_GET(self):  # noqa: N802 - http.server's naming
                 parsed = urlparse(self.path)
+                if parsed.path == "/standin/subscribe-messages":
+                    with standin._lock:
+                        sent = list(standin.subscribe_messages)
+                    self._send(200, {"messages": sent})
+                    return
                 route = routes.get(parsed.path)
                 if route is None:
                     self._send(404, {"errcode": 404, "errmsg": "not found"})
@@ -192,6 +237,18 @@ class StandInWeChat:
                     standin.calls[parsed.path.strip("/")] += 1
                 query = {key: values[0] for key, values in parse_qs(parsed.query).items()}
                 self._send(200, route(query))
+
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                parsed = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if parsed.path != "/cgi-bin/message/subscribe/send":
+                    self._send(404, {"errcode": 404, "errmsg": "not found"})
+                    return
+                with standin._lock:
+                    standin.calls[parsed.path.strip("/")] += 1
+                query = {key: values[0] for key, values in parse_qs(parsed.query).items()}
+                self._send(200, standin.subscribe_send(query, body))
 
             def _send(self, status: int, body) -> None:
                 raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()

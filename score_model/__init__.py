@@ -20,8 +20,11 @@ from .engine import (
 )
 from .rules import (
     CLASSES,
+    COMMITMENT_KINDS,
     DIMENSION_NAMES,
     DIMENSIONS,
+    CommitmentText,
+    CommitmentType,
     Dimension,
     RecordType,
     Rules,
@@ -35,6 +38,9 @@ from .rules import (
 
 __all__ = [
     "CLASSES",
+    "COMMITMENT_KINDS",
+    "CommitmentText",
+    "CommitmentType",
     "DIMENSIONS",
     "DIMENSION_NAMES",
     "HINT_KINDS",

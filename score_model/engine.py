@@ -17,12 +17,16 @@ other. The batch recompute can use ``compute_totals`` to find which stored score
 
 Rules both paths honour (rules version decides the numbers):
 
-1. Only ``active`` records count; a record counts from ``occurred_at`` (inclusive) until ``expires_at``
-   (exclusive), which defaults to ``occurred_at + validity_days``.
+1. Only ``active`` records count; a record counts from ``occurred_at`` (inclusive) until
+   ``occurred_at + validity_days`` (exclusive). A record's own ``expires_at`` may end it sooner, never later:
+   the catalog's validity period is the ceiling.
 2. An eligible record of a ``forces_l0`` type forces level 0 (受限) whatever the points — independently of the
    incident rule below, because being on the list is what restricts, not the points.
-3. Eligible records sharing an ``incident_id`` count once: the most severe (highest severity, then the largest
-   absolute points, then the smallest ``ref``) counts, the others are ``same_incident``.
+3. Eligible *adverse* (不良) records sharing an incident count once: the most severe (highest severity, then the
+   largest absolute points, then the smallest ``ref``) counts, the others are ``same_incident``. An incident is
+   ``(source, incident_id)``: ids are scoped to the department that sent them. Records of other classes (a
+   public evaluation, a kept commitment, an honour) never take part, so a new adverse record cannot raise a
+   score by displacing a good one.
 4. Of the remaining public evaluations only the latest (by ``occurred_at``, then ``ref``) counts; the public
    dimension is the grade's value, or the dimension's start when no evaluation counts.
 5. Points of a sub-cap group are summed and capped at the group's cap (the explanation hands out the capped
@@ -110,6 +114,7 @@ class RecordInput:
     incident_id: str | None = None
     grade: str | None = None  # public evaluation only
     quantity: int = 1  # units (e.g. volunteer hours) for types with a unit; ignored otherwise
+    source: object = None  # who sent it (e.g. the department id): incident ids are scoped to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,9 +242,9 @@ def compute_score(records: Iterable[RecordInput], as_of: dt.date, rules: Rules) 
         if rt is None:
             it.reason = REASON_UNKNOWN_TYPE
             continue
-        it.until = (
-            _as_date(rec.expires_at) if rec.expires_at is not None else it.occ + dt.timedelta(days=rt.validity_days)
-        )
+        it.until = it.occ + dt.timedelta(days=rt.validity_days)
+        if rec.expires_at is not None:
+            it.until = min(it.until, _as_date(rec.expires_at))  # sooner, never later than the catalog allows
         grade_delta = None
         if rt.is_evaluation:
             grade_delta = rules.grade_delta.get(rec.grade) if rec.grade is not None else None
@@ -260,11 +265,11 @@ def compute_score(records: Iterable[RecordInput], as_of: dt.date, rules: Rules) 
                 it.restricts = True
                 restricted = True
 
-    # Rule 3: one incident counts once, by its most severe record.
-    incidents: dict[str, list[_Item]] = {}
+    # Rule 3: one incident (per sending department) counts once, by its most severe adverse record.
+    incidents: dict[tuple, list[_Item]] = {}
     for it in items:
-        if it.eligible and it.rec.incident_id is not None:
-            incidents.setdefault(it.rec.incident_id, []).append(it)
+        if it.eligible and it.rec.incident_id is not None and it.rt.is_adverse:
+            incidents.setdefault((it.rec.source, it.rec.incident_id), []).append(it)
     for group in incidents.values():
         if len(group) < 2:
             continue
@@ -470,11 +475,10 @@ def compute_totals(records: Iterable[RecordInput], as_of: dt.date, rules: Rules)
         occ = r.occurred_at.toordinal()
         if occ > as_of_ord:
             continue
+        if occ + t[3] <= as_of_ord:
+            continue
         exp = r.expires_at
-        if exp is None:
-            if occ + t[3] <= as_of_ord:
-                continue
-        elif exp.toordinal() <= as_of_ord:
+        if exp is not None and exp.toordinal() <= as_of_ord:
             continue
         if t[7]:
             p = rules.grade_delta.get(r.grade)
@@ -487,14 +491,15 @@ def compute_totals(records: Iterable[RecordInput], as_of: dt.date, rules: Rules)
             p = t[1]
         if t[4]:
             restricted = True
-        if r.incident_id is not None:
-            # Decided after the loop: the winner may come later in the list.
+        if r.incident_id is not None and t[8]:
+            # Adverse records only. Decided after the loop: the winner may come later in the list.
             if incidents is None:
                 incidents = {}
             key = (-t[2], -abs(p), r.ref)
-            cur = incidents.get(r.incident_id)
+            incident = (r.source, r.incident_id)
+            cur = incidents.get(incident)
             if cur is None or key < cur[0]:
-                incidents[r.incident_id] = (key, t, p, occ)
+                incidents[incident] = (key, t, p, occ)
             continue
         if t[7]:
             if occ > ev_occ or (occ == ev_occ and r.ref > ev_ref):
@@ -507,17 +512,8 @@ def compute_totals(records: Iterable[RecordInput], as_of: dt.date, rules: Rules)
             sums[t[0]] += p
 
     if incidents is not None:
-        for key, t, p, occ in incidents.values():
-            if t[7]:
-                ref = key[2]
-                if occ > ev_occ or (occ == ev_occ and ref > ev_ref):
-                    ev_occ, ev_ref, ev_delta = occ, ref, p
-            elif t[5] >= 0:
-                if groups is None:
-                    groups = [0] * len(rules.group_caps)
-                groups[t[5]] += p
-            else:
-                sums[t[0]] += p
+        for _key, t, p, _occ in incidents.values():
+            sums[t[0]] += p  # adverse: never an evaluation, never in a sub-cap group
 
     if groups is not None:
         group_caps = rules.group_caps

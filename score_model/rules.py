@@ -55,6 +55,7 @@ FT_FORCES = 4  # forces_l0
 FT_GROUP = 5  # sub-cap group index, -1 if none
 FT_UNIT_SIZE = 6  # 0 when the type has no unit
 FT_IS_EVAL = 7  # class 基础: the grade decides
+FT_ADVERSE = 8  # class 不良: takes part in incident de-duplication
 
 
 class RulesError(ValueError):
@@ -105,6 +106,7 @@ class RecordType:
     unit: str | None = None
     unit_size: int = 1
     self_service: bool = False  # a citizen can make this commitment themselves (used for hints)
+    self_reportable: bool = False  # 自愿注册: a citizen may report it themselves, staff verify it
 
     @property
     def is_adverse(self) -> bool:
@@ -130,6 +132,45 @@ class RecordType:
         return self.sign * self.points * units
 
 
+COMMITMENT_KINDS: tuple[str, ...] = ("civility", "repair", "notify", "truth")
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentText:
+    """One version of a commitment's standard text (格式文本), including its 虚假承诺约束."""
+
+    version: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentType:
+    """One entry of the commitment catalog (信用承诺目录).
+
+    What it is worth comes from the record catalog: kept → ``kept_record``, broken → ``broken_record``,
+    false → ``false_record`` (None: that outcome does not exist for this type).
+    """
+
+    code: str
+    name: str
+    kind: str  # one of COMMITMENT_KINDS
+    self_service: bool  # a citizen may make it themselves in the mini-program
+    period_days: int
+    kept_record: str | None
+    broken_record: str | None
+    false_record: str | None
+    broken_by: tuple[str, ...]  # adverse record types that break it when they occur within the period
+    legal_basis: str
+    texts: tuple[CommitmentText, ...]  # oldest first; the last is current
+
+    @property
+    def current_text(self) -> CommitmentText:
+        return self.texts[-1]
+
+    def text(self, version: str) -> CommitmentText | None:
+        return next((t for t in self.texts if t.version == version), None)
+
+
 @dataclass(frozen=True, eq=False)
 class Rules:
     """A loaded, validated rules version. Immutable; compare by identity."""
@@ -143,6 +184,7 @@ class Rules:
     sub_caps: Mapping[str, SubCap]
     catalog: Mapping[str, RecordType]
     source: str = ""
+    commitments: Mapping[str, CommitmentType] = field(default_factory=lambda: MappingProxyType({}))
     # Precomputed tables for the fast path, derived from the fields above in __post_init__. Plain dicts on
     # purpose: MappingProxyType.get is several times slower than dict.get, and these are read once per record
     # in a loop over a whole city. Treat them as read-only.
@@ -176,6 +218,7 @@ class Rules:
                 group_index[rt.sub_cap_group] if rt.sub_cap_group else -1,
                 rt.unit_size if rt.unit is not None else 0,
                 rt.is_evaluation,
+                rt.is_adverse,
             )
         public_start = self.dimensions["public"].start
         setattr_ = object.__setattr__
@@ -226,6 +269,11 @@ class Rules:
 
     def record_type(self, code: str) -> RecordType | None:
         return self.catalog.get(code)
+
+    def points_of(self, record_code: str | None) -> int:
+        """Signed points of one record of a type (0 for None or an unknown type): a commitment's worth."""
+        rt = self.catalog.get(record_code) if record_code else None
+        return rt.sign * rt.points if rt is not None else 0
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -323,7 +371,9 @@ class _Validator:
 
     def build(self, doc: Mapping[str, Any]) -> Rules:
         self._no_extra(
-            doc, {"version", "effective_from", "dimensions", "grades", "levels", "sub_caps", "catalog"}, "top level"
+            doc,
+            {"version", "effective_from", "dimensions", "grades", "levels", "sub_caps", "catalog", "commitment"},
+            "top level",
         )
         version = self._get(doc, "version", "top level", str)
         if not _VERSION_RE.match(version):
@@ -340,6 +390,7 @@ class _Validator:
         restricted_name, tiers = self._levels(self._table(doc, "levels", "top level"), max_total)
         sub_caps = self._sub_caps(doc.get("sub_caps", {}))
         catalog = self._catalog(doc.get("catalog"), sub_caps)
+        commitments = self._commitments(doc.get("commitment", []), catalog)
         return Rules(
             version=version,
             effective_from=effective_from,
@@ -350,6 +401,7 @@ class _Validator:
             sub_caps=MappingProxyType(sub_caps),
             catalog=MappingProxyType(catalog),
             source=self.source,
+            commitments=MappingProxyType(commitments),
         )
 
     def _dimensions(self, table: Mapping[str, Any]) -> dict[str, Dimension]:
@@ -461,6 +513,7 @@ class _Validator:
         "unit",
         "unit_size",
         "self_service",
+        "self_reportable",
     }
 
     def _catalog(self, raw: Any, sub_caps: Mapping[str, SubCap]) -> dict[str, RecordType]:
@@ -494,6 +547,7 @@ class _Validator:
                 unit=self._get(e, "unit", where, str, default=None),
                 unit_size=self._get(e, "unit_size", where, int, default=1),
                 self_service=self._get(e, "self_service", where, bool, default=False),
+                self_reportable=self._get(e, "self_reportable", where, bool, default=False),
             )
             self._check_entry(rt, where, sub_caps)
             out[code] = rt
@@ -554,3 +608,85 @@ class _Validator:
             raise self.fail(where, "unit_size is set but unit is not")
         if rt.self_service and not (rt.dimension == "commitment" and rt.record_class == CLASS_GOOD):
             raise self.fail(where, "self_service applies to kept commitments (commitment, 守信) only")
+        if rt.self_reportable and not (rt.dimension == "honour" and rt.record_class == CLASS_GOOD):
+            raise self.fail(where, "self_reportable applies to honours and charity (honour, 守信) only")
+
+    _COMMITMENT_FIELDS = {
+        "code", "name", "kind", "self_service", "period_days", "kept_record", "broken_record", "false_record",
+        "broken_by", "legal_basis", "text",
+    }
+
+    def _commitments(self, raw: Any, catalog: Mapping[str, RecordType]) -> dict[str, CommitmentType]:
+        if not isinstance(raw, list):
+            raise self.fail("[[commitment]]", "must be an array of tables")
+        out: dict[str, CommitmentType] = {}
+        for i, e in enumerate(raw):
+            where = f"[[commitment]] #{i + 1}"
+            if not isinstance(e, dict):
+                raise self.fail(where, "must be a table")
+            code = self._get(e, "code", where, str)
+            where = f"[[commitment]] {code}"
+            if not _CODE_RE.match(code):
+                raise self.fail(where, "code must be upper-case letters, digits and '_'")
+            if code in out:
+                raise self.fail(where, "duplicate code")
+            self._no_extra(e, self._COMMITMENT_FIELDS, where)
+            kind = self._get(e, "kind", where, str)
+            if kind not in COMMITMENT_KINDS:
+                raise self.fail(where, f"unknown kind {kind!r} (expected one of {', '.join(COMMITMENT_KINDS)})")
+            period_days = self._get(e, "period_days", where, int)
+            if period_days <= 0:
+                raise self.fail(where, f"period_days must be positive, got {period_days}")
+            records = {}
+            for name, cls in (("kept_record", CLASS_GOOD), ("broken_record", CLASS_BAD), ("false_record", CLASS_BAD)):
+                value = self._get(e, name, where, str, default=None)
+                if value is not None:
+                    rt = catalog.get(value)
+                    if rt is None:
+                        raise self.fail(where, f"{name} {value!r} is not in the catalog")
+                    if rt.dimension != "commitment" or rt.record_class != cls:
+                        raise self.fail(where, f"{name} {value!r} must be a commitment record of class {cls}")
+                records[name] = value
+            broken_by = self._get(e, "broken_by", where, list)
+            for value in broken_by:
+                rt = catalog.get(value) if isinstance(value, str) else None
+                if rt is None or not rt.is_adverse:
+                    raise self.fail(where, f"broken_by {value!r} is not an adverse (不良) record type of the catalog")
+            if broken_by and records["broken_record"] is None:
+                raise self.fail(where, "broken_by is set but broken_record is not")
+            self_service = self._get(e, "self_service", where, bool)
+            if self_service and (kind != "civility" or records["kept_record"] is None):
+                raise self.fail(where, "only civility commitments with a kept_record can be self-service")
+            texts = self._texts(e.get("text"), where)
+            out[code] = CommitmentType(
+                code=code,
+                name=self._get(e, "name", where, str),
+                kind=kind,
+                self_service=self_service,
+                period_days=period_days,
+                kept_record=records["kept_record"],
+                broken_record=records["broken_record"],
+                false_record=records["false_record"],
+                broken_by=tuple(broken_by),
+                legal_basis=self._get(e, "legal_basis", where, str),
+                texts=texts,
+            )
+        return out
+
+    def _texts(self, raw: Any, where: str) -> tuple[CommitmentText, ...]:
+        where = f"{where} [[text]]"
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(where, "at least one standard text (格式文本) is required")
+        texts: list[CommitmentText] = []
+        for t in raw:
+            if not isinstance(t, dict):
+                raise self.fail(where, "must be a table")
+            self._no_extra(t, {"version", "body"}, where)
+            version = self._get(t, "version", where, str)
+            body = self._get(t, "body", where, str)
+            if not _VERSION_RE.match(version) or any(x.version == version for x in texts):
+                raise self.fail(where, f"invalid or duplicate version {version!r}")
+            if "虚假承诺" not in body:
+                raise self.fail(where, f"text {version} must state the constraint on a false commitment (虚假承诺约束)")
+            texts.append(CommitmentText(version, body.strip()))
+        return tuple(texts)

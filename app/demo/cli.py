@@ -48,6 +48,12 @@ def _seed(count: int, base_url: str) -> Path:
     benefits_demo.seed(payload)
     partners_demo.seed(payload)
     wechat_demo.extend_credentials(payload)
+    from app.rights import demo as rights_demo
+
+    rights_demo.credentials(payload, city.rights)
+    from app.rights import commitments_demo
+
+    commitments_demo.credentials(payload, city.commitments)
     from app.console import demo as console_demo
 
     console_demo.seed(payload, base_url)

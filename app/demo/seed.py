@@ -50,6 +50,7 @@ class DemoCity:
     departments: list[dict] = field(default_factory=list)
     staff: dict = field(default_factory=dict)
     citizens: list[dict] = field(default_factory=list)
+    rights: dict = field(default_factory=dict)
 
 
 class _Builder:
@@ -160,14 +161,22 @@ def seed_demo_city(count: int = 2000, seed: int = 20261122) -> DemoCity:
             records.ingest(department, rows[start:start + 5000], source="demo", recompute_inline=False)
         departments[code]["records"] = len(rows)
     g.actor = Actor("system", "demo-seed")
-    _vary_statuses(rng, today)
+    disputed, repaired = _vary_statuses(rng, today)
+    from app.rights import demo as rights_demo
+
+    # Disputed and repaired records get there through an objection / a repair, as in production.
+    city.rights = rights_demo.seed_cases(rng, today, disputed, repaired, plain_ids)
+    from app.rights import commitments_demo
+
+    city.commitments = commitments_demo.seed(rng, today, plain_ids)  # commitments and 自愿注册 in every state
     scoring.recompute("all", reason="演示数据初始计算")
     city.citizens = _showcase(plain_ids)
     return city
 
 
-def _vary_statuses(rng: random.Random, today: date) -> None:
-    """Statuses that the objection, repair and expiry processes would have produced."""
+def _vary_statuses(rng: random.Random, today: date) -> tuple[list[int], list[int]]:
+    """Statuses that the expiry and staff processes would have produced; returns the records to be disputed and
+    repaired, which app/rights' demo backs with an open objection / an approved repair."""
     rules = scoring.rules()
     adverse = db.session.execute(select(Record.id, Record.type_code, Record.occurred_at)).all()
     changes: dict[str, list[int]] = defaultdict(list)
@@ -184,9 +193,12 @@ def _vary_statuses(rng: random.Random, today: date) -> None:
         elif not record_type.is_adverse and rng.random() < 0.01:
             changes["revoked"].append(record_id)
     for status, ids in changes.items():
+        if status in ("disputed", "repaired"):
+            continue
         for start in range(0, len(ids), 900):
             db.session.execute(update(Record).where(Record.id.in_(ids[start:start + 900])).values(status=status))
     db.session.commit()
+    return changes["disputed"], changes["repaired"]
 
 
 def _showcase(plain_ids: dict[int, tuple[str, str]], per_level: int = 2) -> list[dict]:

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.records.models import Department, Record
 from app.scoring import service as scoring
 from app.security.secrets_util import new_ref
+from app.signals import records_landed
 from app.storable import contains_unstorable
 from app.timeutil import city_today
 
@@ -236,6 +237,7 @@ def _ingest_once(department: Department, rows: list, source: str, recompute_inli
         touched.update({citizen_id, record.citizen_id})
     if inserts:
         db.session.execute(insert(Record), inserts)
+        _announce_landed([values["ref"] for values in inserts])
     if updates:
         db.session.execute(update(Record), updates)
     result.accepted, result.updated = len(inserts), len(updates)
@@ -253,6 +255,15 @@ def _ingest_once(department: Department, rows: list, source: str, recompute_inli
         else:
             result.recompute = "queued"
     return result
+
+
+def _announce_landed(refs: list[str]) -> None:
+    if not records_landed.receivers:
+        return
+    ids = []
+    for part in _chunks(refs):
+        ids.extend(db.session.scalars(select(Record.id).where(Record.ref.in_(part))))
+    records_landed.send(current_app._get_current_object(), record_ids=ids)
 
 
 def ingest_one(department: Department, row: dict) -> dict:
@@ -288,4 +299,71 @@ def change_status(ref: str, status: str, reason: str) -> Record:
     audit.log(citizen.id, "record.status", reason, {"record": record.ref, "from": previous, "to": status})
     db.session.commit()
     scoring.recompute_citizen(citizen)
+    return record
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Status changes owned by the objection and repair processes (app/rights): the only way they touch a record
+# ------------------------------------------------------------------------------------------------------------
+
+PROCESS_TRANSITIONS = {
+    ("active", "disputed"),  # an objection is received
+    ("disputed", "active"),  # dismissed, corrected or withdrawn: it counts again
+    ("disputed", "revoked"),  # upheld: the record was wrong
+    ("active", "repaired"),  # a repair is approved
+}
+CORRECTABLE_FIELDS = ("summary", "occurred_at", "expires_at", "grade", "quantity")
+
+
+def set_process_status(record: Record, to: str, *, reason: str, details: dict | None = None) -> bool:
+    """Move ``record`` from its current status to ``to`` in the caller's transaction, only if nobody changed it
+    meanwhile (conditional UPDATE); marks the citizen for rescoring and audits the change. False: it had moved."""
+    previous = record.status
+    if (previous, to) not in PROCESS_TRANSITIONS:
+        return False
+    changed = db.session.execute(
+        update(Record).where(Record.id == record.id, Record.status == previous).values(status=to)
+    ).rowcount
+    if not changed:
+        db.session.refresh(record)
+        return False
+    record.status = to
+    db.session.execute(update(Citizen).where(Citizen.id == record.citizen_id).values(needs_recompute=True))
+    audit.log(record.citizen_id, "record.status", reason,
+              {"record": record.ref, "from": previous, "to": to, **(details or {})})
+    return True
+
+
+def correct_record(record: Record, fields: dict, *, reason: str) -> dict:
+    """Change a disputed record's fields after an objection found them wrong; returns {field: [before, after]}.
+
+    The record then counts again (``active``) with the corrected fields; the catalog ceiling on expiry holds.
+    """
+    unknown = set(fields) - set(CORRECTABLE_FIELDS)
+    if unknown:
+        raise ApiError(422, "field_not_correctable", "只能更正记录的摘要、发生日期、失效日期、等级或数量。",
+                       {name: ["不可更正。"] for name in sorted(unknown)})
+    grades = catalog_grades(record.type_code)
+    if "grade" in fields and (fields["grade"] not in grades if grades else fields["grade"] is not None):
+        raise ApiError(422, "malformed", "该记录类型的评价等级不正确。", {"grade": ["等级不正确。"]})
+    occurred = fields.get("occurred_at", record.occurred_at)
+    expires = fields.get("expires_at", record.expires_at)
+    if occurred > city_today() or (expires is not None and expires < occurred):
+        raise ApiError(422, "impossible_date", "更正后的日期不合理。")
+    changes = {}
+    for name, value in fields.items():
+        before = getattr(record, name)
+        if before != value:
+            changes[name] = [str(before) if isinstance(before, date) else before,
+                             str(value) if isinstance(value, date) else value]
+            setattr(record, name, value)
+    if not set_process_status(record, "active", reason=reason, details={"corrected": changes}):
+        raise ApiError(409, "record_state_changed", "该记录的状态已被他人更改，请刷新后重试。")
+    return changes
+
+
+def get_record_by_id(record_id: int) -> Record:
+    record = db.session.get(Record, record_id)
+    if record is None:
+        raise ApiError(404, "record_not_found", "未找到该信用记录。")
     return record

@@ -31,7 +31,7 @@ def expire_records(today: date | None = None) -> int:
         rows = db.session.execute(
             select(Record.id, Record.citizen_id).where(
                 Record.status == "active", Record.type_code == code,
-                or_(Record.expires_at <= today, Record.expires_at.is_(None) & validity_ended),
+                or_(Record.expires_at <= today, validity_ended),  # the catalog's validity is the ceiling
             )
         ).all()
         expired_ids.extend(row.id for row in rows)
@@ -72,6 +72,28 @@ def partners_sync() -> int:
     return done["revocations"] + done["receipts"] + done["reports"]
 
 
+def rights_deadlines() -> int:
+    """Objections and repairs due soon or overdue, and next year's missing calendar: alerts for staff."""
+    from app.rights import deadlines
+
+    return deadlines.watch()
+
+
+def wechat_echo() -> int:
+    """Send (and retry) the WeChat subscription messages echoing the message centre."""
+    from app.rights import messages
+
+    return messages.deliver_pending()["sent"]
+
+
+def commitments_settle() -> int:
+    """Daily: commitments whose period ended without a breaking record turn kept; any with one turn broken."""
+    from app.rights import commitments
+
+    counts = commitments.settle()
+    return counts["kept"] + counts["broken"]
+
+
 JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     # job id: (function, APScheduler trigger arguments)
     # Links the audit entries requests wrote into the hash chain; tamper-evidence starts there.
@@ -81,6 +103,9 @@ JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     "scores-nightly": (recompute_all, {"trigger": "cron", "hour": 2, "minute": 0}),
     "partners-reconcile": (partners_reconcile, {"trigger": "cron", "hour": 3, "minute": 30}),
     "partners-sync": (partners_sync, {"trigger": "interval", "seconds": 600}),
+    "rights-deadlines": (rights_deadlines, {"trigger": "cron", "minute": 5}),
+    "commitments-settle": (commitments_settle, {"trigger": "cron", "hour": 1, "minute": 20}),
+    "wechat-echo": (wechat_echo, {"trigger": "interval", "seconds": 60}),
 }
 
 

@@ -22,8 +22,9 @@ from app.signals import notify_scores_changed
 from app.timeutil import city_today, utcnow
 from score_model import RecordInput, Rules, ScoreResult, compute_score, compute_totals, load_rules
 
+# department_id is the record's source: incident ids are scoped to the department that sent them.
 _RECORD_COLUMNS = (Record.citizen_id, Record.ref, Record.type_code, Record.status, Record.occurred_at,
-                   Record.expires_at, Record.incident_id, Record.grade, Record.quantity)
+                   Record.expires_at, Record.incident_id, Record.grade, Record.quantity, Record.department_id)
 _SCORE_FIELDS = ("total", "public", "law", "commitment", "honour", "level")
 
 

@@ -2,10 +2,10 @@
 (record_import_batch), for the department desk's batch history with rejected rows
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-02 02:33:23.591727
 
-The coordinator rechains down_revision at merge (0005 on the console branch).
+Rechained after 0007 when the console branch merged branch rights.
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -38,5 +38,28 @@ def test_demo_seed_writes_working_credentials(app, runner, client):
     assert 5 <= records_per_adult <= 12
     assert statuses == {"active", "disputed", "repaired", "revoked", "expired"}
 
+    # Citizen rights: every disputed record has an open objection, every repaired one an approved repair, and
+    # cases exist in every state.
+    with app.app_context():
+        from app.rights.models import RightsCase
+
+        cases = db.session.execute(db.select(RightsCase.kind, RightsCase.state, RightsCase.record_id)).all()
+        open_objections = {c.record_id for c in cases if c.kind == "objection" and c.state in ("received", "answered")}
+        approved = {c.record_id for c in cases if c.kind == "repair" and c.state == "approved"}
+        disputed = set(db.session.scalars(db.text("SELECT id FROM credit_record WHERE status = 'disputed'")))
+        repaired = set(db.session.scalars(db.text("SELECT id FROM credit_record WHERE status = 'repaired'")))
+    assert disputed and disputed == open_objections
+    assert repaired and repaired == approved
+    assert {(c.kind, c.state) for c in cases} >= {
+        ("objection", "received"), ("objection", "answered"), ("objection", "upheld"), ("objection", "dismissed"),
+        ("objection", "corrected"), ("objection", "withdrawn"), ("repair", "applied"), ("repair", "approved"),
+        ("repair", "rejected")}
+    rights = credentials["rights"]
+    assert rights["objection_citizen"]["record_ref"] and rights["repair_citizen"]["record_ref"]
+    queue = client.get("/api/v1/rights/cases?state=open", headers=headers).get_json()
+    assert queue["total"] >= len(disputed)
+    stats = client.get("/api/v1/rights/stats?from=2026-09-01&to=2026-12-31", headers=headers).get_json()
+    assert next(k for k in stats["kinds"] if k["kind"] == "objection")["total"]["decided"] > 0
+
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code != 0 and "already" in again.output

@@ -261,3 +261,18 @@ def test_wechat_trouble_during_lookup_gets_a_polite_answer(official_account):
     content = official_account.open_reply(
         official_account.post_plain(official_account.text_xml("err--1", "查分")))["Content"]
     assert "稍后再试" in content
+
+
+def test_commitment_answer_lists_the_citizens_commitments_and_what_they_can_make(client, bound, official_account):
+    headers = bound("wang", code="wang")
+    version = next(t for t in client.get("/mp/v1/me/commitment-types", headers=headers).get_json()
+                   if t["code"] == "CIVIL_TOURISM")["text_version"]
+    made = client.post("/mp/v1/me/commitments", headers=headers,
+                       json={"type": "CIVIL_TOURISM", "text_version": version, "accepted": True})
+    assert made.status_code == 201
+    content = official_account.open_reply(
+        official_account.post_plain(official_account.text_xml("wang", "承诺")))["Content"]
+    assert "您履约中的信用承诺：" in content and "文明旅游承诺" in content and "还剩 365 天" in content
+    assert "交通文明承诺（履约 +15 分）" in content
+    assert "您还可以作出：" in content and "文明旅游承诺（履约" not in content
+    assert 'data-miniprogram-path="pages/commitments/index"' in content

@@ -27,6 +27,7 @@ def rec(
     incident: str | None = None,
     grade: str | None = None,
     quantity: int = 1,
+    source: object = None,
 ) -> RecordInput:
     """A record that happened ``days_ago`` days before AS_OF (unless ``occurred`` is given)."""
     return RecordInput(
@@ -38,6 +39,7 @@ def rec(
         incident_id=incident,
         grade=grade,
         quantity=quantity,
+        source=source,
     )
 
 

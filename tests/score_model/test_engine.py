@@ -191,17 +191,33 @@ def test_record_past_its_validity_does_not_count(rules):
     assert (c.counted, c.points, c.counts_until) == (True, -30, AS_OF)
 
 
-def test_explicit_expiry_overrides_validity(rules):
-    records = [
-        rec("LA_JUDGMENT_DEBTOR", ref="short", days_ago=100, expires=AS_OF - dt.timedelta(days=1)),
-        rec("LA_PENALTY_GENERAL", ref="long", days_ago=500, expires=AS_OF + dt.timedelta(days=30)),
-    ]
+def test_explicit_expiry_may_shorten_validity(rules):
+    records = [rec("LA_JUDGMENT_DEBTOR", ref="short", days_ago=100, expires=AS_OF - dt.timedelta(days=1))]
     result = score(records, rules)
     c = by_ref(result)
     assert c["short"].not_counted_reason == "expired"
-    assert c["long"].counted and c["long"].counts_until == AS_OF + dt.timedelta(days=30)
+    assert c["short"].counts_until == AS_OF - dt.timedelta(days=1)
     assert result.restricted is False
-    assert result.dimensions["law"] == 270
+    assert result.dimensions["law"] == 300
+
+
+def test_explicit_expiry_never_lengthens_validity(rules):
+    # SPEC §1: "A department may send an earlier expires_at (the record stops sooner) but never a later one: the
+    # catalog is the ceiling." A 一般程序行政处罚 counts 365 days, whatever expiry a department sends.
+    records = [
+        rec("LA_PENALTY_GENERAL", ref="long", days_ago=500, expires=AS_OF + dt.timedelta(days=30)),
+        rec("LA_PENALTY_SERIOUS", ref="decade", days_ago=100, expires=AS_OF + dt.timedelta(days=3650)),
+    ]
+    result = score(records, rules)
+    c = by_ref(result)
+    assert (c["long"].counted, c["long"].not_counted_reason) == (False, "expired")
+    assert c["long"].counts_until == AS_OF - dt.timedelta(days=500 - 365)
+    assert c["decade"].counted and c["decade"].counts_until == AS_OF + dt.timedelta(days=1095 - 100)
+    assert result.dimensions["law"] == 220
+    # Still counting the day before the catalog's end, gone on it.
+    end = AS_OF + dt.timedelta(days=1095 - 100)
+    assert score(records, rules, as_of=end - dt.timedelta(days=1)).dimensions["law"] == 220
+    assert score(records, rules, as_of=end).dimensions["law"] == 300
 
 
 def test_record_dated_in_the_future_does_not_count(rules):
@@ -247,11 +263,47 @@ def test_incident_tie_is_broken_by_ref(rules):
     assert c["p1"].counted and c["p2"].not_counted_reason == "same_incident"
 
 
-def test_incident_spans_dimensions(rules):
+def test_incident_spans_dimensions_among_adverse_records(rules):
     records = [rec("CM_BROKEN", ref="cm", incident="x"), rec("LA_PENALTY_SERIOUS", ref="la", incident="x")]
     result = score(records, rules)
     assert result.dimensions == {"public": 280, "law": 220, "commitment": 75, "honour": 0}
     assert by_ref(result)["cm"].not_counted_reason == "same_incident"
+
+
+def test_a_penalty_never_displaces_an_evaluation_of_the_same_incident(rules):
+    # Seen in production: 475 → 575 after a 较重行政处罚 arrived, because the 差 evaluation sharing its incident id
+    # was dropped as "same incident". De-duplication applies to adverse records only (SPEC §1).
+    evaluation = rec("PC_EVAL", ref="ev", grade="差", incident="2025-001")
+    before = score([evaluation], rules)
+    assert before.total == 475
+    after = score([evaluation, rec("LA_PENALTY_SERIOUS", ref="pen", incident="2025-001")], rules)
+    c = by_ref(after)
+    assert c["ev"].counted and c["pen"].counted
+    assert after.dimensions == {"public": 100, "law": 220, "commitment": 75, "honour": 0}
+    assert after.total == 395 < before.total
+
+
+def test_a_penalty_never_displaces_a_kept_commitment_or_an_honour(rules):
+    good = [rec("CM_KEPT_TOURISM", ref="kept", incident="i"), rec("HN_HONOUR_CITY", ref="hon", incident="i")]
+    before = score(good, rules)
+    after = score([*good, rec("LA_PENALTY_GENERAL", ref="pen", incident="i")], rules)
+    c = by_ref(after)
+    assert c["kept"].counted and c["hon"].counted and c["pen"].counted
+    assert after.total == before.total - 30
+
+
+def test_incident_ids_are_scoped_to_the_sending_department(rules):
+    # Two departments numbering their cases independently can both send "2025-001": two incidents, not one.
+    records = [
+        rec("LA_PENALTY_GENERAL", ref="amr", incident="2025-001", source="SX_AMR"),
+        rec("LA_TAX_ARREARS", ref="tax", incident="2025-001", source="SX_TAX"),
+    ]
+    result = score(records, rules)
+    assert all(c.counted for c in result.contributions)
+    assert result.dimensions["law"] == 300 - 30 - 40
+    same = [rec("LA_PENALTY_GENERAL", ref="a", incident="k", source="SX_AMR"),
+            rec("LA_FORCED_ENFORCEMENT", ref="b", incident="k", source="SX_AMR")]
+    assert score(same, rules).dimensions["law"] == 250
 
 
 def test_inactive_record_does_not_win_an_incident(rules):

@@ -38,6 +38,7 @@ def random_citizen(rng: random.Random, codes: list[str], n_max: int = 30) -> lis
                 incident_id=rng.choice(incidents) if rng.random() < 0.25 else None,
                 grade=rng.choice(GRADES) if code == "PC_EVAL" else None,
                 quantity=rng.choice([1, 1, 1, 0, -3, 2, 9, 10, 25, 101]),
+                source=rng.choice([1, 1, 1, 2]),
             )
         )
     return records

@@ -1,0 +1,171 @@
+"""The citizen's side of citizen rights (/mp/v1/me/...): objections, repairs, their cases, evidence, messages."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+
+from app.rights import cases, evidence, messages, objections, repairs
+from app.rights.api import evidence_response
+from app.rights.schemas import (
+    CasePageSchema,
+    CaseSchema,
+    EvidenceFilesSchema,
+    MarkReadResultSchema,
+    MarkReadSchema,
+    MessagePageSchema,
+    MessageQuerySchema,
+    MessageSchema,
+    MyCaseQuerySchema,
+    ObjectionFormSchema,
+    RepairFormSchema,
+    RepairPreviewQuerySchema,
+    RepairPreviewSchema,
+    SubscribeSchema,
+    SubscriptionsSchema,
+    UnreadSchema,
+)
+from app.timeutil import to_city
+from miniprogram_api.auth import citizen_required
+
+blp = Blueprint("mp_rights", __name__, url_prefix="/mp/v1/me", description="微信小程序：信用异议、信用修复、消息中心")
+
+CITIZEN_AUTH = [{"citizenToken": []}]
+
+
+def _case(case) -> dict:
+    return cases.describe(case, detail=True, audience="citizen")
+
+
+@blp.route("/objections", methods=["POST"])
+@citizen_required()
+@blp.arguments(ObjectionFormSchema, location="form")
+@blp.arguments(EvidenceFilesSchema, location="files")
+@blp.response(201, CaseSchema)
+@blp.doc(summary="对本人的一条信用记录提出异议（multipart/form-data，可附证明材料图片）；该记录随即暂停计分",
+         security=CITIZEN_AUTH)
+def file_objection(form, files):
+    case = objections.file(g.citizen.id, form["record"], form["reason_code"], form["reason_text"],
+                           files["evidence"])
+    messages.deliver_soon()
+    return _case(case)
+
+
+@blp.route("/objections/<ref>/withdraw", methods=["POST"])
+@citizen_required()
+@blp.response(200, CaseSchema)
+@blp.doc(summary="撤回尚未处理完毕的异议；该记录恢复计分", security=CITIZEN_AUTH)
+def withdraw_objection(ref):
+    return _case(objections.withdraw(g.citizen.id, ref))
+
+
+@blp.route("/repairs/preview")
+@citizen_required()
+@blp.arguments(RepairPreviewQuerySchema, location="query")
+@blp.response(200, RepairPreviewSchema)
+@blp.doc(summary="申请信用修复前：能否申请、何时起可申请、需签署的信用修复承诺书全文及版本", security=CITIZEN_AUTH)
+def repair_preview(query):
+    return repairs.preview(g.citizen.id, query["record"])
+
+
+@blp.route("/repairs", methods=["POST"])
+@citizen_required()
+@blp.arguments(RepairFormSchema, location="form")
+@blp.arguments(EvidenceFilesSchema, location="files")
+@blp.response(201, CaseSchema)
+@blp.doc(summary="申请信用修复（multipart/form-data）：履行证明图片 + 签署信用修复承诺书", security=CITIZEN_AUTH)
+def apply_repair(form, files):
+    case = repairs.apply(g.citizen.id, form["record"], form["statement"], form["commitment_version"],
+                         form["commitment_accepted"], files["evidence"])
+    messages.deliver_soon()
+    return _case(case)
+
+
+@blp.route("/cases")
+@citizen_required()
+@blp.arguments(MyCaseQuerySchema, location="query")
+@blp.response(200, CasePageSchema)
+@blp.doc(summary="我的异议与修复申请（最新在前）", security=CITIZEN_AUTH)
+def my_cases(query):
+    rows, total = cases.citizen_cases(g.citizen.id, query["kind"], query["page"], query["per_page"])
+    per_page = query["per_page"]
+    return {"items": [cases.describe(c) for c in rows], "page": query["page"], "per_page": per_page,
+            "total": total, "pages": (total + per_page - 1) // per_page}
+
+
+@blp.route("/cases/<ref>")
+@citizen_required()
+@blp.response(200, CaseSchema)
+@blp.doc(summary="申请详情：办理期限（工作日）、时间线、处理理由、证明材料", security=CITIZEN_AUTH)
+def my_case(ref):
+    return _case(cases.citizen_case(g.citizen.id, ref))
+
+
+@blp.route("/evidence/<ref>")
+@citizen_required()
+@blp.response(200)
+@blp.doc(summary="查看本人提交的证明材料图片", security=CITIZEN_AUTH)
+def my_evidence(ref):
+    return evidence_response(*evidence.open_for(ref, citizen_id=g.citizen.id))
+
+
+# -- the message centre ---------------------------------------------------------------------------------------
+
+def _message(message) -> dict:
+    return {"ref": message.ref, "kind": message.kind, "title": message.title, "body": message.body,
+            "link": message.link, "related_ref": message.related_ref, "created_at": to_city(message.created_at),
+            "read": message.read_at is not None}
+
+
+@blp.route("/messages")
+@citizen_required()
+@blp.arguments(MessageQuerySchema, location="query")
+@blp.response(200, MessagePageSchema)
+@blp.doc(summary="消息中心：信用信息告知书、异议与修复的受理和结果、到期提醒（最新在前）", security=CITIZEN_AUTH)
+def message_list(query):
+    rows, total = messages.list_messages(g.citizen.id, query["page"], query["per_page"], query["unread_only"])
+    return {"items": [_message(m) for m in rows], "page": query["page"], "per_page": query["per_page"],
+            "total": total, "unread": messages.unread_count(g.citizen.id)}
+
+
+@blp.route("/messages/unread-count")
+@citizen_required()
+@blp.response(200, UnreadSchema)
+@blp.doc(summary="未读消息数", security=CITIZEN_AUTH)
+def message_unread():
+    return {"unread": messages.unread_count(g.citizen.id)}
+
+
+@blp.route("/messages/<ref>")
+@citizen_required()
+@blp.response(200, MessageSchema)
+@blp.doc(summary="一条消息", security=CITIZEN_AUTH)
+def message_one(ref):
+    return _message(messages.get_message(g.citizen.id, ref))
+
+
+@blp.route("/messages/read", methods=["POST"])
+@citizen_required()
+@blp.arguments(MarkReadSchema)
+@blp.response(200, MarkReadResultSchema)
+@blp.doc(summary="标为已读（refs 为空则全部已读）", security=CITIZEN_AUTH)
+def message_read(body):
+    marked = messages.mark_read(g.citizen.id, body["refs"])
+    return {"marked": marked, "unread": messages.unread_count(g.citizen.id)}
+
+
+@blp.route("/message-subscriptions")
+@citizen_required()
+@blp.response(200, SubscriptionsSchema)
+@blp.doc(summary="已订阅的微信订阅消息", security=CITIZEN_AUTH)
+def subscriptions():
+    return {"templates": messages.subscriptions(g.citizen.id)}
+
+
+@blp.route("/message-subscriptions", methods=["POST"])
+@citizen_required()
+@blp.arguments(SubscribeSchema)
+@blp.response(200, SubscriptionsSchema)
+@blp.doc(summary="记录用户在 wx.requestSubscribeMessage 中同意的订阅消息模板", security=CITIZEN_AUTH)
+def subscribe(body):
+    return {"templates": messages.subscribe(g.citizen.id, body["templates"])}
