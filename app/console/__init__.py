@@ -13,5 +13,14 @@ blp = Blueprint("console", __name__, url_prefix="/console", template_folder="tem
 def register(app: Flask) -> None:
     from app.console import charts, desk, pages, security  # noqa: F401  (routes attach to blp)
 
+    if rights_installed():
+        from app.console import rights_pages  # noqa: F401
     security.configure(app)
     app.register_blueprint(blp)
+
+
+def rights_installed() -> bool:
+    """The 异议 / 修复 pages need app.rights (objections, repairs and the working-day calendar)."""
+    from importlib.util import find_spec
+
+    return find_spec("app.rights") is not None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import abort, jsonify
 
-from app.console import blp, security
+from app.console import blp, rights_installed, security
 from app.console.common import date_range
 from app.records import queries as record_queries
 from app.scoring import stats as score_stats
@@ -37,6 +37,34 @@ CHARTS: dict[str, Chart] = {chart.name: chart for chart in (
     Chart("records-by-department", "各部门归集记录数（按周）", 84, "按记录首次报送时间统计",
           record_queries.records_per_department_week),
 )}
+
+
+def _rights_cases(date_from, date_to):
+    """Objections and repairs per month: received, decided within the deadline, decided after it."""
+    from app.rights import stats as rights_stats
+
+    figures = rights_stats.rights_stats(date_from, date_to)
+    months = sorted({item["month"] for kind in figures["kinds"] for item in kind["months"]})
+    names = {"objection": "异议", "repair": "修复"}
+    series = []
+    for kind in figures["kinds"]:
+        by_month = {item["month"]: item for item in kind["months"]}
+        for metric, label in (("received", "受理"), ("decided_on_time", "按期办结"), ("decided_late", "超期办结")):
+            counts = []
+            for month in months:
+                item = by_month.get(month, {})
+                value = (item.get("decided", 0) - item.get("decided_on_time", 0)) if metric == "decided_late" \
+                    else item.get(metric, 0)
+                counts.append(value)
+            series.append({"kind": kind["kind"], "metric": metric, "name": f"{names[kind['kind']]}{label}",
+                           "counts": counts})
+    return {"from": figures["from"], "to": figures["to"], "months": months, "series": series,
+            "totals": {kind["kind"]: kind["total"] for kind in figures["kinds"]}}
+
+
+if rights_installed():
+    CHARTS["rights-cases"] = Chart("rights-cases", "异议与修复：受理、按期办结、超期办结（按月）", 365,
+                                   "按受理月份统计受理数，按办结月份统计办结数", _rights_cases)
 
 
 @blp.route("/api/charts/<name>")

@@ -99,12 +99,14 @@ def form_errors(error: ValidationError | ApiError) -> dict[str, list[str]]:
     return flat
 
 
-def load_form(schema: Schema, *, lists: tuple[str, ...] = (), checkboxes: tuple[str, ...] = ()) -> dict:
+def load_form(schema: Schema, *, lists: tuple[str, ...] = (), checkboxes: tuple[str, ...] = (),
+              ignore: tuple[str, ...] = ()) -> dict:
     """The posted form as the API's schema loads it: empty fields are left out, ``lists`` are multi-valued,
-    ``checkboxes`` are false when absent. Raises marshmallow's ValidationError."""
+    ``checkboxes`` are false when absent, ``ignore`` are the page's own fields. Raises marshmallow's
+    ValidationError."""
     data: dict = {}
     for key in request.form:
-        if key == "csrf_token" or key in lists:
+        if key == "csrf_token" or key in lists or key in ignore:
             continue
         value = request.form.get(key, "").strip()
         if value != "":

@@ -8,8 +8,8 @@ from tests.factories import STAFF_PASSWORD, gen_staff
 
 STAFF_PAGES = ["/console/dashboard", "/console/citizens", "/console/merchants", "/console/offers",
                "/console/offers/new", "/console/scenes", "/console/partners", "/console/departments",
-               "/console/audit"]
-DESK_PAGES = ["/console/desk/", "/console/desk/batches", "/console/desk/upload"]
+               "/console/audit", "/console/rights/objection", "/console/rights/repair", "/console/rights/calendar"]
+DESK_PAGES = ["/console/desk/", "/console/desk/batches", "/console/desk/upload", "/console/desk/objections"]
 
 
 def test_pages_send_a_visitor_without_a_session_to_the_login_page(client, ctx):

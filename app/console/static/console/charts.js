@@ -79,6 +79,21 @@
         series: [{ name: "核销次数", type: "line", areaStyle: {}, data: data.counts }]
       }), true);
     },
+    "rights-cases": function (card, data) {
+      var palette = { received: "#1f6fd1", decided_on_time: "#36a3a1", decided_late: "#d94e4e" };
+      chartOf(card.querySelector("[data-part=main]")).setOption(extend({
+        legend: { top: 0, type: "scroll" },
+        grid: { left: 48, right: 24, top: 56, bottom: 48, containLabel: true },
+        xAxis: { type: "category", data: data.months },
+        yAxis: { type: "value", name: "件数", minInterval: 1 },
+        series: data.series.map(function (s) {
+          return {
+            name: s.name, type: "bar", stack: s.kind + (s.metric === "received" ? "-in" : "-out"), data: s.counts,
+            itemStyle: { color: palette[s.metric], opacity: s.kind === "objection" ? 1 : 0.55 }
+          };
+        })
+      }), true);
+    },
     "records-by-department": function (card, data) {
       chartOf(card.querySelector("[data-part=main]")).setOption(extend({
         legend: { top: 0, type: "scroll" },
