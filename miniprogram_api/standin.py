@@ -2,8 +2,8 @@
 
 It answers the calls we make — ``cgi-bin/token``, ``sns/jscode2session``, ``cgi-bin/user/info`` and (POST)
 ``cgi-bin/message/subscribe/send`` — so the production code path (wechatpy against WECHAT_API_BASE) runs unchanged.
-Subscription messages it accepted are kept in ``subscribe_messages`` (and served at ``GET /standin/subscribe-messages``
-when it runs on its own), so a test or a demo user can read what was sent; ``fail_subscribe_sends = n`` answers the
+Subscription messages it accepted are kept in ``subscribe_messages`` (and served at ``GET /standin/subscribe-messages``)
+so that a test or a demo user can read what was sent; ``fail_subscribe_sends = n`` answers the
 next n sends with a system error (-1), and a person whose name starts with ``unsub`` has not subscribed (43101).
 Identities are deterministic: the login
 code names a person, so logging in twice with the same code is the same person, and that person's

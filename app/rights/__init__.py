@@ -15,4 +15,13 @@ Interfaces other modules build on (stable; keep these signatures):
 - On repair approval ``app.rights.repairs`` calls ``start_repair_commitment(citizen_id=..., record=...,
   text_version=...)`` from ``app.rights.commitments`` when that function exists; the single call site is
   ``repairs._start_repair_commitment``. It runs inside the approval's transaction (the approval commits after it).
+- Records change status only through ``app.records.service.set_process_status`` / ``correct_record`` (conditional
+  UPDATEs, audited); the citizen is then rescored through ``app.scoring``.
+- 三书同达: ``app.signals.records_landed`` is sent by ``app.records.service.ingest`` inside its transaction;
+  ``app.rights.notices`` answers with one message per new adverse record.
+
+Modules: calendar (working days), objections, repairs, cases (shared: timeline, deadlines, JSON shape), evidence
+(files under EVIDENCE_DIR), messages (message centre + WeChat echo outbox), notices (三书同达), deadlines (the
+scheduler's watch and staff alerts), stats (the seed's figures), demo (the demo city's cases), api (department and
+staff endpoints; the citizen's are in miniprogram_api/rights_api.py), cli (``flask calendar``, ``flask rights``).
 """

@@ -11,7 +11,7 @@ from app.audit import service as audit
 from app.auth.guards import department_required, staff_required
 from app.errors import ApiError
 from app.extensions import db
-from app.rights import calendar, cases, deadlines, evidence, objections, repairs, stats
+from app.rights import calendar, cases, deadlines, evidence, messages, objections, repairs, stats
 from app.rights.models import RightsCase
 from app.rights.schemas import (
     AlertSchema,
@@ -157,6 +157,7 @@ def case_detail(ref):
 @blp.doc(summary="作出异议处理决定：upheld 撤销记录 / corrected 更正记录 / dismissed 恢复计分", security=STAFF)
 def objection_decide(body, ref):
     case = objections.decide(ref, body["decision"], body["reason"], body.get("correction") or None)
+    messages.deliver_soon()
     return cases.describe(case, detail=True, audience="staff")
 
 
@@ -167,6 +168,7 @@ def objection_decide(body, ref):
 @blp.doc(summary="作出信用修复决定：approved 准予修复（记录不再计分并开始修复承诺）/ rejected 不予修复", security=STAFF)
 def repair_decide(body, ref):
     case = repairs.decide(ref, body["decision"], body["reason"])
+    messages.deliver_soon()
     return cases.describe(case, detail=True, audience="staff")
 
 

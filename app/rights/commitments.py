@@ -288,7 +288,7 @@ def _first_breaking_record(commitment: Commitment, ctype: CommitmentType) -> Rec
 
 def _broken_reason(record: Record, score_rules: Rules) -> str:
     name = score_rules.catalog[record.type_code].name
-    return f"{record.occurred_at.isoformat()} 产生“{name}”记录" + (f"（{record.summary}）" if record.summary else "")
+    return f"{record.occurred_at.isoformat()} 被记入“{name}”" + (f"（{record.summary}）" if record.summary else "")
 
 
 def _on_records_landed(sender, record_ids: list[int], **_) -> None:

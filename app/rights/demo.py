@@ -93,9 +93,10 @@ def seed_cases(rng: random.Random, today: date, disputed: list[int], repaired: l
         record = db.session.get(Record, record_id)
         received = _back(today, rng.choice([0, 1, 2, 3, 4, 4, 6]))
         code = rng.choice(list(cases.OBJECTION_REASONS))
+        # The record is disputed first, so that no open objection is ever left behind a record that is not.
+        if not records.set_process_status(record, "disputed", reason="居民提出信用异议，记录暂停计分"):
+            continue
         case = _case("objection", record, received, "该记录与事实不符，请核查。", code)
-        records.set_process_status(record, "disputed", reason="居民提出信用异议，记录暂停计分",
-                                   details={"case": case.ref})
         if rng.random() < 0.4:
             answered = min(today, calendar.add_working_days(received, 2).date)
             case.state, case.department_finding = "answered", rng.choice(FINDINGS)
@@ -137,11 +138,12 @@ def seed_cases(rng: random.Random, today: date, disputed: list[int], repaired: l
     # Approved repairs behind every repaired record (a repair commitment starts with each).
     for record_id in repaired:
         record = db.session.get(Record, record_id)
+        if not records.set_process_status(record, "repaired", reason="演示：信用修复通过"):
+            continue
         opens = repairs.repairable_from(record) or record.occurred_at
         received = max(opens, today - timedelta(days=rng.randint(5, 60)))
         received = min(received, _back(today, 3))
         case = _case("repair", record, received, "罚款已缴清，附缴款凭证。")
-        records.set_process_status(record, "repaired", reason="演示：信用修复通过")
         _decide(case, "approved", calendar.add_working_days(received, rng.choice([1, 2, 3])).date,
                 "已履行行政处罚决定，提交的缴款凭证真实有效，准予信用修复。", record, departments[record.department_id])
         repairs._start_repair_commitment(case, record)

@@ -73,6 +73,9 @@ def test_wechat_echo_reaches_the_standin_for_subscribers_only(app, client, wecha
     assert len(sent["data"]["thing2"]["value"]) <= 20
     assert sent["page"] == f"/pages/rights/case?ref={case['ref']}"
     assert sent["touser"].endswith("wang-phone")
+    # The decision, made by staff, is echoed as soon as it is made too.
+    rights.decide_objection(case["ref"], "upheld")
+    assert [m["data"]["thing1"]["value"] for m in wechat.subscribe_messages][1].startswith("信用异议处理结果")
 
 
 def test_a_failed_echo_is_retried_and_the_message_stays(app, client, wechat):

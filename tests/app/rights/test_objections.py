@@ -64,7 +64,8 @@ def test_objection_upheld_end_to_end(rights):
     # Audit: the citizen's "who looked at my credit" shows the department's and staff's steps.
     trail = client.get("/mp/v1/me/audit?per_page=100", headers=rights.citizen).get_json()["items"]
     actions = {item.get("action") for item in trail}
-    assert {"rights.objection.file", "rights.objection.answer", "rights.objection.decide"} <= actions
+    assert {"rights.objection.file", "rights.objection.answer", "rights.objection.decide",
+            "rights.evidence.view", "rights.case.view"} <= actions
 
 
 def test_dismissed_counts_again_and_corrected_changes_the_record(rights):
@@ -117,6 +118,12 @@ def test_refusals_change_nothing(rights):
 
     refused(rights.object(theirs), 404, "record_not_found")
     refused(rights.object(revoked), 409, "record_not_contestable")
+    old = rights.report(days_ago=400)  # past the catalog's 365 days: the expiry job marks it expired
+    with rights.app.app_context():
+        from app.scheduler.jobs import expire_records
+
+        assert expire_records() == 1
+    refused(rights.object(old), 409, "record_not_contestable")
     assert "reason_code" in str(refused(rights.object(mine, reason_code="because"), 422, "validation_error")["errors"])
     refused(rights.object(mine, files=[("a.gif", b"GIF89a" + b"\0" * 30)]), 415, "unsupported_file_type")
     refused(rights.object(mine, files=[("fake.jpg", b"\xff\xd8\xff" + b"not really a jpeg")]), 415,

@@ -36,6 +36,24 @@ def test_expiry_job_expires_records_and_rescoring_follows(app, client, runner, c
     assert current_score(citizen).total == 655 - 40
 
 
+def test_expiry_job_ends_a_record_at_its_catalog_validity_whatever_expiry_was_sent(app, client, runner, ctx):
+    from app.extensions import db
+
+    number = new_id_number(date(1981, 6, 6))
+    citizen = gen_citizen("钱弘俶", number)
+    _, key = gen_department("SX_TAX", ["LA_TAX_ARREARS"])
+    old = (date.today() - timedelta(days=400)).isoformat()  # LA_TAX_ARREARS counts 365 days
+    far = (date.today() + timedelta(days=3650)).isoformat()
+    client.post("/api/v1/records/batch", headers=bearer(key), json={"records": [
+        {"external_id": "T-9", "id_number": number, "type_code": "LA_TAX_ARREARS", "occurred_at": old,
+         "expires_at": far}]})
+    db.session.expire_all()
+    assert current_score(citizen).total == 655  # the catalog is the ceiling: it no longer counts
+    result = runner.invoke(args=["scheduler", "run-once", "records-expiry"])
+    assert "records-expiry: 1" in result.output
+    assert db.session.scalar(db.select(Record.status).where(Record.external_id == "T-9")) == "expired"
+
+
 def test_a_job_runs_once_per_fire_time_across_schedulers(app, ctx):
     gen_citizen("孙权")
     fire_time = utcnow().replace(second=0, microsecond=0)
