@@ -33,7 +33,7 @@ from miniprogram_api.paging import Page, paginate
 from score_model import DIMENSION_NAMES, DIMENSIONS, Rules, RulesError, load_rules
 
 MP = "mp"
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 BIND_MAX_FAILURES = 5
 BIND_WINDOW_SECONDS = 3600
 HISTORY_MONTHS = 12

@@ -17,7 +17,7 @@ from app.timeutil import city_today, utcnow
 
 ID_PURPOSE = b"resident-id"
 PHONE_PURPOSE = b"phone"
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 CONSENT_NAMES = {"scoring": "信用评分授权", "partner_sharing": "城市互认共享授权", "raw_score_sharing": "分值共享授权"}
 
