@@ -184,11 +184,17 @@ def bind(account: WeChatAccount, name: str, id_number: str, phone: str, scoring_
     if other is not None and other != account.id:
         raise _bound_elsewhere()
     # Conditional on still being unbound: of two bindings racing from one account, exactly one wins.
+    # The unique index (one account per citizen) may refuse the UPDATE itself when another account bound the
+    # same person a moment ago: that is the "bound elsewhere" answer, not an error.
     bound_at = utcnow()
-    won = db.session.execute(update(WeChatAccount)
-                             .where(WeChatAccount.id == account.id, WeChatAccount.citizen_id.is_(None))
-                             .values(citizen_id=citizen.id, bound_at=bound_at)
-                             .execution_options(synchronize_session=False)).rowcount
+    try:
+        won = db.session.execute(update(WeChatAccount)
+                                 .where(WeChatAccount.id == account.id, WeChatAccount.citizen_id.is_(None))
+                                 .values(citizen_id=citizen.id, bound_at=bound_at)
+                                 .execution_options(synchronize_session=False)).rowcount
+    except IntegrityError:
+        db.session.rollback()
+        raise _bound_elsewhere() from None
     if won != 1:
         db.session.rollback()
         raise ApiError(409, "account_already_bound", "当前微信账号已绑定身份。如需更换，请先解除绑定。")
