@@ -149,7 +149,7 @@ class ReportSchema(Schema):
 
 class RevocationQuerySchema(Schema):
     since = fields.String(load_default=None, validate=validate.Length(max=200),
-                          metadata={"description": "上次应答中的 cursor；首次拉取不带"})
+                          metadata={"description": "上次应答中的 cursor；首次拉取不带、留空或为 0"})
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
 
 
