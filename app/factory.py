@@ -9,7 +9,7 @@ from flask_smorest import Api
 
 from app import docs_assets, request_guard
 from app.config import PROJECT_ROOT, Config
-from app.db_pool import ping_after_idle
+from app.db_pool import ping_after_idle, remove_session_safely
 from app.errors import register_error_handlers
 from app.extensions import db, kv, migrate
 from app.logging_setup import configure_logging
@@ -30,6 +30,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     configure_logging(app)
 
     db.init_app(app)
+    remove_session_safely(app, db)
     with app.app_context():
         for engine in db.engines.values():
             ping_after_idle(engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
