@@ -1,16 +1,17 @@
 from marshmallow import Schema, fields, validate
 
 from app.citizens.models import CONSENT_KINDS
+from app.schema_base import BodySchema
 
 
-class LookupRequestSchema(Schema):
+class LookupRequestSchema(BodySchema):
     id_number = fields.String(required=True, validate=validate.Length(min=1, max=32),
                               metadata={"description": "身份证号码（仅在请求体中传递，不出现在网址里）"})
     reason = fields.String(required=True, validate=validate.Length(min=2, max=200),
                            metadata={"description": "查询事由，记入留痕"})
 
 
-class RegisterCitizenSchema(Schema):
+class RegisterCitizenSchema(BodySchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=32))
     id_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
     phone = fields.String(load_default=None, validate=validate.Length(max=20))

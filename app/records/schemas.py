@@ -1,9 +1,10 @@
 from marshmallow import Schema, fields, validate
 
 from app.records.models import RECORD_STATUSES
+from app.schema_base import BodySchema
 
 
-class RecordRowSchema(Schema):
+class RecordRowSchema(BodySchema):
     """One row as a department sends it (documentation: rows are validated one by one by the service, so a
     bad row is reported with its index instead of failing the whole batch)."""
 
@@ -19,7 +20,7 @@ class RecordRowSchema(Schema):
     summary = fields.String(metadata={"description": "记录摘要"})
 
 
-class BatchRequestSchema(Schema):
+class BatchRequestSchema(BodySchema):
     records = fields.List(fields.Raw(metadata={"type": "object"}), required=True,
                           metadata={"description": "最多 5000 行，每行见 RecordRow"})
 
@@ -45,7 +46,7 @@ class SingleRecordResultSchema(BatchResultSchema):
     ref = fields.String(allow_none=True)
 
 
-class StatusChangeSchema(Schema):
+class StatusChangeSchema(BodySchema):
     status = fields.String(required=True, validate=validate.OneOf(["active", "revoked", "expired"]))
     reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
 
