@@ -13,6 +13,7 @@ from app.db_pool import ping_after_idle, remove_session_safely
 from app.errors import register_error_handlers
 from app.extensions import db, kv, migrate
 from app.logging_setup import configure_logging
+from app.routing import register_converters
 from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
 from app.validation_messages import use_chinese_messages
@@ -43,6 +44,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     request_guard.register(app)
 
     _register_models()
+    register_converters(app, api)
     _register_blueprints(api)
     app.register_blueprint(docs_assets.blp)
     _register_cli(app)
