@@ -86,6 +86,13 @@ class Config:
     RECOMPUTE_CHUNK_SIZE = _env_int("RECOMPUTE_CHUNK_SIZE", 2000)
     STAFF_TOKEN_TTL_SECONDS = _env_int("STAFF_TOKEN_TTL_SECONDS", 8 * 3600)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # The address partners and citizens reach this city at (https://credit.example.gov.cn): the URLs we publish
+    # (/partner/v1/info) are built from it, never from a request's Host header. Unset only on a first look, where
+    # the request's own address is used.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # Reverse proxies in front of the app whose X-Forwarded-For / X-Forwarded-Proto are trusted (werkzeug ProxyFix);
+    # 0 ignores those headers, as is right when the app is reached directly.
+    TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
 
     API_TITLE = "信用分 API"
     API_VERSION = "v1"

@@ -48,7 +48,16 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     _register_blueprints(api)
     app.register_blueprint(docs_assets.blp)
     _register_cli(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _ensure_local_dirs(app: Flask) -> None:
