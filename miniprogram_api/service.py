@@ -407,13 +407,29 @@ def _actor_names(entries) -> dict[tuple[str, str], str]:
     return names
 
 
+def _merchant_names(entries) -> dict[int, str]:
+    """"商户（门店）" for the merchant entries: the merchant's name as it was at the scan (kept in the entry), and the
+    branch it happened at (its name now)."""
+    from benefits import catalog
+
+    scans = [entry for entry in entries if entry.actor_type == "merchant" and entry.details.get("merchant")]
+    branches = catalog.branch_names({entry.details["branch"] for entry in scans
+                                     if isinstance(entry.details.get("branch"), int)})
+    named = {}
+    for entry in scans:
+        branch = branches.get(entry.details.get("branch"))
+        named[id(entry)] = f"{entry.details['merchant']}（{branch}）" if branch else entry.details["merchant"]
+    return named
+
+
 def audit_page(citizen: Citizen, page: int, per_page: int) -> dict:
     """查询留痕: who read or changed this citizen's data, when and why, newest first."""
     entries, total = audit.entries_for_subject(citizen.id, page, per_page)
-    names = _actor_names(entries)
+    names, merchants = _actor_names(entries), _merchant_names(entries)
     items = [{
         "occurred_at": entry.occurred_at,
-        "who": names.get((entry.actor_type, entry.actor_id), ACTOR_LABELS.get(entry.actor_type, "其他")),
+        "who": merchants.get(id(entry)) or names.get((entry.actor_type, entry.actor_id),
+                                                     ACTOR_LABELS.get(entry.actor_type, "其他")),
         "who_type": entry.actor_type,
         "action": entry.action, "action_name": ACTION_NAMES.get(entry.action, entry.action),
         "reason": entry.reason,
