@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, pre_load
 
+from app.timeutil import CITY_TZ
+
 BOOLEAN_MESSAGE = "应为 true 或 false。"
 INTEGER_MESSAGE = "应为整数。"
 EMPTY_PATCH_MESSAGE = "请至少提供一项要修改的内容。"
@@ -50,3 +52,11 @@ class PatchSchema(BodySchema):
         if isinstance(data, dict) and not data:
             raise ValidationError({"_schema": [EMPTY_PATCH_MESSAGE]})
         return data
+
+
+class CityDateTime(fields.DateTime):
+    """A stored UTC moment shown in Asia/Shanghai time (with its +08:00 offset): every time the API answers, for
+    citizens, staff, merchants and partners alike."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(value.astimezone(CITY_TZ) if value is not None else None, attr, obj, **kwargs)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schema_base import BodySchema, PatchSchema
-from app.timeutil import CITY_TZ
+from app.schema_base import BodySchema, CityDateTime, PatchSchema
 from benefits.models import MERCHANT_STATUSES, OFFER_STATUSES, SCENE_PROVIDERS
 from benefits.verification import REASONS
 
@@ -16,12 +15,6 @@ _POSITIVE = validate.Range(min=1, max=100_000)
 _PAGE = validate.Range(min=1, max=100_000)
 _SORT_ORDER = validate.Range(min=0, max=100_000)
 
-
-class CityDateTime(fields.DateTime):
-    """A stored UTC moment shown in Asia/Shanghai time (with its +08:00 offset)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(value.astimezone(CITY_TZ) if value is not None else None, attr, obj, **kwargs)
 
 
 class PageQuerySchema(Schema):

@@ -4,16 +4,8 @@ from marshmallow import Schema, fields, validate
 
 from app.citizens.models import CONSENT_KINDS
 from app.records.models import RECORD_STATUSES
-from app.schema_base import BodySchema
-from app.timeutil import CITY_TZ
+from app.schema_base import BodySchema, CityDateTime
 from score_model import DIMENSIONS
-
-
-class CityDateTime(fields.DateTime):
-    """Stored in UTC, shown in Asia/Shanghai: the time a citizen reads is the time on their phone."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(value.astimezone(CITY_TZ) if value is not None else None, attr, obj, **kwargs)
 
 
 class MpLoginSchema(BodySchema):

@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.citizens.models import CONSENT_KINDS
-from app.schema_base import BodySchema
+from app.schema_base import BodySchema, CityDateTime
 
 
 class LookupRequestSchema(BodySchema):
@@ -22,8 +22,8 @@ class ConsentSchema(Schema):
     kind = fields.String(validate=validate.OneOf(CONSENT_KINDS))
     name = fields.String()
     granted = fields.Boolean()
-    granted_at = fields.DateTime(allow_none=True)
-    withdrawn_at = fields.DateTime(allow_none=True)
+    granted_at = CityDateTime(allow_none=True)
+    withdrawn_at = CityDateTime(allow_none=True)
 
 
 class CitizenSummarySchema(Schema):
@@ -66,7 +66,7 @@ class HintSchema(Schema):
 
 
 class HistoryPointSchema(Schema):
-    computed_at = fields.DateTime()
+    computed_at = CityDateTime()
     total = fields.Integer()
     public = fields.Integer()
     law = fields.Integer()
@@ -82,7 +82,7 @@ class ScoreFileSchema(Schema):
     level_name = fields.String()
     restricted = fields.Boolean()
     rules_version = fields.String()
-    computed_at = fields.DateTime()
+    computed_at = CityDateTime()
     dimensions = fields.List(fields.Nested(DimensionSchema))
     contributions = fields.List(fields.Nested(ContributionSchema))
     hints = fields.List(fields.Nested(HintSchema))

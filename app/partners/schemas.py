@@ -5,8 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.partners.models import PARTNER_STATUSES, RECEIPT_STATUSES, REPORT_STATUSES
-from app.schema_base import BodySchema, PatchSchema
-from benefits.schemas import CityDateTime
+from app.schema_base import BodySchema, CityDateTime, PatchSchema
 
 _CITY_CODE = validate.Regexp(r"^\d{6}$", error="应为 6 位行政区划代码，如杭州 330100。")
 _URL = validate.URL(require_tld=False, schemes={"http", "https"}, error="应为 http(s) 地址。")
@@ -157,7 +156,7 @@ class RevocationQuerySchema(Schema):
 class RevocationItemSchema(Schema):
     jti = fields.String()
     sub = fields.String(metadata={"description": "该证明中的成对化名"})
-    revoked_at = fields.DateTime()
+    revoked_at = CityDateTime()
     reason = fields.String()
     exp = fields.Integer(metadata={"description": "证明原定的到期时间（Unix 秒）"})
 

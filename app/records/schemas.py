@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.records.models import RECORD_STATUSES
-from app.schema_base import BodySchema
+from app.schema_base import BodySchema, CityDateTime
 
 
 class RecordRowSchema(BodySchema):
@@ -59,7 +59,7 @@ class RecordSchema(Schema):
     expires_at = fields.Date(allow_none=True)
     incident_id = fields.String(allow_none=True)
     summary = fields.String(allow_none=True)
-    updated_at = fields.DateTime()
+    updated_at = CityDateTime()
 
 
 class CatalogEntrySchema(Schema):
