@@ -94,8 +94,9 @@ class Config:
     # 0 ignores those headers, as is right when the app is reached directly.
     TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
 
-    API_TITLE = "信用分 API"
-    API_VERSION = "v1"
+    # ASCII title and a semver version: generated clients use them as a package name and version.
+    API_TITLE = "Xinyongfen API"
+    API_VERSION = "1.0.0"
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
@@ -103,7 +104,7 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = "/docs/assets/"  # served by the app (app/docs_assets.py), no CDN needed
     API_SPEC_OPTIONS = {
         "info": {
-            "description": "个人信用分：评分、信易+权益、城市互认。Errors are JSON {code, status, message, errors?}.",
+            "description": "信用分：评分、信易+权益、城市互认。Errors are JSON {code, status, message, errors?}.",
         },
         "components": {
             "securitySchemes": {

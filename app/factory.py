@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 
 from flask import Flask
-from flask_smorest import Api
 
 from app import docs_assets, request_guard
 from app.config import PROJECT_ROOT, Config
@@ -13,6 +12,7 @@ from app.db_pool import ping_after_idle, remove_session_safely
 from app.errors import register_error_handlers
 from app.extensions import db, kv, migrate
 from app.logging_setup import configure_logging
+from app.openapi import CityApi
 from app.routing import register_converters
 from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
@@ -39,7 +39,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     kv.init_app(app)
     # One Api per app (it keeps the app and its spec), so tests and two-city runs can build several apps.
     use_chinese_messages()
-    api = Api(app)
+    api = CityApi(app)
     register_error_handlers(app)
     request_guard.register(app)
 
@@ -106,7 +106,7 @@ BLUEPRINT_MODULES = (
 )
 
 
-def _register_blueprints(api: Api) -> None:
+def _register_blueprints(api: CityApi) -> None:
     from importlib import import_module
 
     for module in BLUEPRINT_MODULES:
