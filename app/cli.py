@@ -137,7 +137,8 @@ def verify_audit():
     report = verify_chain()
     if report.ok:
         written_since = f"; {report.pending} written since, not linked yet" if report.pending else ""
-        click.echo(f"audit chain intact: {report.checked} entries ({linked} newly linked{written_since})")
+        signed = f", matching the signed checkpoint {report.checkpoint}" if report.checkpoint else ""
+        click.echo(f"audit chain intact: {report.checked} entries ({linked} newly linked{written_since}){signed}")
         return
     click.echo(f"audit chain BROKEN at seq {report.broken_at}: {report.problem} "
                f"({report.checked} entries verified before it)", err=True)

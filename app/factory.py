@@ -93,6 +93,7 @@ BLUEPRINT_MODULES = (
     "app.health.api",
     "app.auth.api",
     "app.citizens.api",
+    "app.audit.api",
     "app.records.api",
     "benefits.api",
     "benefits.merchant_api",
