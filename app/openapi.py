@@ -10,7 +10,8 @@ them:
 - the error answers where they happen: 401 and 403 on operations that need credentials, 404 where the path names
   something, 409 where a write can meet a conflicting state, 429 where a caller can be slowed down; and a 200 on
   operations that answer without a marshmallow schema (health checks, JWKS, the WeChat callback);
-- ``required`` on every field of a response schema (marshmallow dumps every declared field), no ``null`` inside an
+- ``required`` on every field of a response schema (marshmallow dumps every declared field) except those marked
+  ``MAY_BE_ABSENT`` (left out of some answers, as the fuzz test's conformance check shows), no ``null`` inside an
   ``enum`` (``nullable`` says it), an ASCII title and a semver version (from the config).
 """
 
@@ -24,6 +25,8 @@ from marshmallow import Schema, fields
 ERROR_RESPONSES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT",
                    429: "TOO_MANY_REQUESTS"}
 _WRITES = ("post", "put", "patch", "delete")
+# Field metadata for a response field that some answers leave out: ``metadata={MAY_BE_ABSENT: True}``.
+MAY_BE_ABSENT = "x-may-be-absent"
 _METHODS = ("get", "head", "post", "put", "patch", "delete", "options")
 # Operations anyone may call that are still rate limited (logins, the partner handshake).
 _LIMITED_WITHOUT_CREDENTIALS = ("/api/v1/auth/", "/mp/v1/session", "/partner/v1/")
@@ -85,7 +88,11 @@ def finish(document: dict) -> dict:
     for name in _response_only(document, schemas):
         schema = schemas[name]
         if "required" not in schema and schema.get("properties"):
-            schema["required"] = [key for key, prop in schema["properties"].items() if not prop.get("writeOnly")]
+            schema["required"] = [key for key, prop in schema["properties"].items()
+                                  if not prop.get("writeOnly") and not prop.get(MAY_BE_ABSENT)]
+    for schema in schemas.values():
+        for prop in schema.get("properties", {}).values():
+            prop.pop(MAY_BE_ABSENT, None)
     _strip_null_from_enums(document)
     return document
 

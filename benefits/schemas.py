@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.openapi import MAY_BE_ABSENT
 from app.schema_base import BodySchema, CityDateTime, PatchSchema
 from benefits.models import MERCHANT_STATUSES, OFFER_STATUSES, SCENE_PROVIDERS
 from benefits.verification import REASONS
@@ -326,8 +327,9 @@ class VerificationResultSchema(Schema):
     message = fields.String(metadata={"description": "给收银员看的说明"})
     level_name = fields.String(allow_none=True, metadata={"description": "信用等级名称，如 良好"})
     masked_name = fields.String(allow_none=True, metadata={"description": "脱敏姓名，如 张*"})
-    redemption_id = fields.String(metadata={"description": "核销编号（仅在核销成功时）"})
-    partner_city = fields.String(metadata={"description": "互认城市市民的所在城市（仅互认城市的凭证）"})
+    redemption_id = fields.String(metadata={"description": "核销编号（仅在核销成功时）", MAY_BE_ABSENT: True})
+    partner_city = fields.String(metadata={"description": "互认城市市民的所在城市（仅互认城市的凭证）",
+                                           MAY_BE_ABSENT: True})
 
 
 class MerchantOfferSchema(Schema):

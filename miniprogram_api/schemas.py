@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.citizens.models import CONSENT_KINDS
+from app.openapi import MAY_BE_ABSENT
 from app.records.models import RECORD_STATUSES
 from app.schema_base import BodySchema, CityDateTime
 from score_model import DIMENSIONS
@@ -57,7 +58,7 @@ class MpProfileSchema(Schema):
 class MpDimensionSchema(Schema):
     key = fields.String(metadata={"description": "public / law / commitment / honour"})
     name = fields.String()
-    points = fields.Integer()
+    points = fields.Integer(metadata={"description": "当前得分（分数历史中的维度说明不带此项）", MAY_BE_ABSENT: True})
     cap = fields.Integer()
 
 

@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields, validate
 
+from app.openapi import MAY_BE_ABSENT
 from app.records.models import RECORD_STATUSES
 from app.schema_base import BodySchema, CityDateTime
 
@@ -30,7 +31,7 @@ class RejectedRowSchema(Schema):
     external_id = fields.String(allow_none=True)
     code = fields.String(metadata={"description": "malformed / invalid_id_number / unknown_citizen / unknown_type / "
                                                   "type_not_owned / impossible_date / duplicate_in_batch"})
-    field = fields.String()
+    field = fields.String(metadata={MAY_BE_ABSENT: True})
     message = fields.String()
 
 
