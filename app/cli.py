@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from pathlib import Path
 
@@ -33,12 +34,47 @@ def _csv_rows(handle):
         yield clean
 
 
+# Tried in this order when no --encoding is given: UTF-8 (with or without BOM), then GB 18030 (a superset of GBK
+# and GB 2312, what Chinese spreadsheet software saves by default).
+AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
+# A cell a spreadsheet would run as a formula (OWASP's CSV injection list); prefixed with ' in the errors file.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def read_csv_text(path: Path, encoding: str | None) -> str:
+    """The file's text, in the encoding given or the first of AUTO_ENCODINGS that reads it all; a click error that
+    says what to do otherwise (no traceback)."""
+    raw = path.read_bytes()
+    for candidate in (encoding,) if encoding else AUTO_ENCODINGS:
+        try:
+            return raw.decode(candidate)
+        except LookupError:
+            raise click.ClickException(f"unknown encoding {candidate!r} (try utf-8, gbk, gb18030 or latin-1)") \
+                from None
+        except UnicodeDecodeError as error:
+            if encoding:
+                raise click.ClickException(
+                    f"{path.name} is not valid {encoding}: byte {error.start} cannot be read "
+                    "(check the file's encoding and pass the right --encoding)") from None
+    raise click.ClickException(f"{path.name} is neither UTF-8 nor GBK/GB 18030; save it as UTF-8, or pass its "
+                               "encoding with --encoding (for example --encoding latin-1)")
+
+
+def spreadsheet_safe(value):
+    """A cell value that a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 @records_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--department", "department_code", required=True, help="报送部门代码")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="把被拒绝的行写入这个 CSV 文件")
-def import_records(path: Path, department_code: str, errors_path: Path | None):
+@click.option("--encoding", default=None,
+              help="文件编码（默认自动识别 UTF-8 或 GBK/GB18030；其他编码如 latin-1 请明确指定）")
+def import_records(path: Path, department_code: str, errors_path: Path | None, encoding: str | None):
     """Import records from a CSV file (header: external_id,id_number,type_code,occurred_at,…)."""
     from app.audit.service import Actor
     from app.records import service
@@ -49,12 +85,12 @@ def import_records(path: Path, department_code: str, errors_path: Path | None):
         raise click.ClickException(f"unknown department {department_code}")
     g.actor = Actor("department", department.code)
     chunk_size = min(1000, current_app.config["RECORDS_BATCH_MAX"])
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        total_rows = sum(1 for _ in handle) - 1
+    text = read_csv_text(path, encoding)
+    total_rows = sum(1 for _ in io.StringIO(text, newline="")) - 1
     totals = {"accepted": 0, "updated": 0, "unchanged": 0}
     rejected: list[dict] = []
     queued = False
-    with path.open(encoding="utf-8-sig", newline="") as handle, \
+    with io.StringIO(text, newline="") as handle, \
             click.progressbar(length=max(total_rows, 0), label="导入信用记录", file=sys.stderr) as bar:
         chunk: list[dict] = []
         offset = 0
@@ -88,7 +124,7 @@ def import_records(path: Path, department_code: str, errors_path: Path | None):
         with errors_path.open("w", encoding="utf-8", newline="") as out:
             writer = csv.DictWriter(out, fieldnames=["index", "external_id", "code", "field", "message"])
             writer.writeheader()
-            writer.writerows(rejected)
+            writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rejected)
         click.echo(f"rejected rows written to {errors_path}")
     if queued:
         click.echo("citizens are marked for recompute: run `flask scores recompute --changed`")
