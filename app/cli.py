@@ -13,6 +13,7 @@ from flask import Flask, g
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from app.errors import ApiError
 from app.extensions import db, kv
 
 records_cli = AppGroup("records", help="信用记录归集")
@@ -24,12 +25,21 @@ departments_cli = AppGroup("departments", help="数据报送部门与接口密�
 _RESUME_KEY = "scores:recompute:all:cursor"
 
 
+def _first_error(error: ApiError) -> str:
+    if isinstance(error.errors, dict):
+        for messages in error.errors.values():
+            return " ".join(messages) if isinstance(messages, list) else str(messages)
+    return ""
+
+
 @records_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--department", "department_code", required=True, help="报送部门代码")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="把被拒绝的行写入这个 CSV 文件")
-def import_records(path: Path, department_code: str, errors_path: Path | None):
+@click.option("--encoding", default=None,
+              help="文件编码（默认自动识别 UTF-8 或 GBK/GB18030；其他编码如 latin-1 请明确指定）")
+def import_records(path: Path, department_code: str, errors_path: Path | None, encoding: str | None):
     """Import records from a CSV file (header: external_id,id_number,type_code,occurred_at,…).
 
     Runs the same import as the department desk's upload (app/records/imports.py); the batch and its rejected rows
@@ -42,7 +52,10 @@ def import_records(path: Path, department_code: str, errors_path: Path | None):
     if department is None:
         raise click.ClickException(f"unknown department {department_code}")
     g.actor = Actor("department", department.code)
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = imports.decode_upload(path.read_bytes(), encoding)
+    except ApiError as error:
+        raise click.ClickException(f"{path.name}: {error.message} {_first_error(error)}") from None
     total_rows = sum(1 for _ in imports.csv_rows(io.StringIO(text)))
     with click.progressbar(length=total_rows, label="导入信用记录", file=sys.stderr) as bar:
         done = {"n": 0}
@@ -64,7 +77,7 @@ def import_records(path: Path, department_code: str, errors_path: Path | None):
         with errors_path.open("w", encoding="utf-8", newline="") as out:
             writer = csv.DictWriter(out, fieldnames=["index", "external_id", "code", "field", "message"])
             writer.writeheader()
-            writer.writerows(rejected)
+            writer.writerows({key: imports.spreadsheet_safe(value) for key, value in row.items()} for row in rejected)
         click.echo(f"rejected rows written to {errors_path}")
     if batch.recompute == "queued":
         click.echo("citizens are marked for recompute: run `flask scores recompute --changed`")
@@ -113,7 +126,8 @@ def verify_audit():
     report = verify_chain()
     if report.ok:
         written_since = f"; {report.pending} written since, not linked yet" if report.pending else ""
-        click.echo(f"audit chain intact: {report.checked} entries ({linked} newly linked{written_since})")
+        signed = f", matching the signed checkpoint {report.checkpoint}" if report.checkpoint else ""
+        click.echo(f"audit chain intact: {report.checked} entries ({linked} newly linked{written_since}){signed}")
         return
     click.echo(f"audit chain BROKEN at seq {report.broken_at}: {report.problem} "
                f"({report.checked} entries verified before it)", err=True)

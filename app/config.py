@@ -96,9 +96,17 @@ class Config:
     RECOMPUTE_CHUNK_SIZE = _env_int("RECOMPUTE_CHUNK_SIZE", 2000)
     STAFF_TOKEN_TTL_SECONDS = _env_int("STAFF_TOKEN_TTL_SECONDS", 8 * 3600)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # The address partners and citizens reach this city at (https://credit.example.gov.cn): the URLs we publish
+    # (/partner/v1/info) are built from it, never from a request's Host header. Unset only on a first look, where
+    # the request's own address is used.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # Reverse proxies in front of the app whose X-Forwarded-For / X-Forwarded-Proto are trusted (werkzeug ProxyFix);
+    # 0 ignores those headers, as is right when the app is reached directly.
+    TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
 
-    API_TITLE = "信用分 API"
-    API_VERSION = "v1"
+    # ASCII title and a semver version: generated clients use them as a package name and version.
+    API_TITLE = "Xinyongfen API"
+    API_VERSION = "1.0.0"
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
@@ -106,7 +114,7 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = "/docs/assets/"  # served by the app (app/docs_assets.py), no CDN needed
     API_SPEC_OPTIONS = {
         "info": {
-            "description": "个人信用分：评分、信易+权益、城市互认。Errors are JSON {code, status, message, errors?}.",
+            "description": "信用分：评分、信易+权益、城市互认。Errors are JSON {code, status, message, errors?}.",
         },
         "components": {
             "securitySchemes": {

@@ -33,3 +33,25 @@ def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
             if engine.dialect.is_disconnect(error, dbapi_connection, None):
                 raise DisconnectionError("pooled connection is gone") from error
             raise
+
+
+def remove_session_safely(app, db) -> None:
+    """Replace Flask-SQLAlchemy's session teardown with one that cannot fail the request.
+
+    Teardown runs after the response is built and outside the error handlers: when the connection died meanwhile
+    (a backend terminated, the server restarted), the rollback in ``session.remove()`` raises and the server
+    answers with its own HTML 500 instead of ours. Nothing is lost by going on: the rollback only discards work the
+    view did not commit, and SQLAlchemy has already invalidated the dead connection, so the pool replaces it."""
+    import logging
+
+    log = logging.getLogger(__name__)
+    app.teardown_appcontext_funcs[:] = [func for func in app.teardown_appcontext_funcs
+                                        if getattr(func, "__func__", None) is not type(db)._teardown_session]
+
+    @app.teardown_appcontext
+    def _remove_session(exc: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        except Exception as error:  # noqa: BLE001 - whatever the driver raised, the answer is already made
+            log.warning("session teardown failed (connection lost): %s", type(error).__name__)
+            db.session.registry.clear()

@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 
 from flask import Flask
-from flask_smorest import Api
 
 from app import console, docs_assets, request_guard, web_assets
 from app.config import PROJECT_ROOT, Config
-from app.db_pool import ping_after_idle
+from app.db_pool import ping_after_idle, remove_session_safely
 from app.errors import register_error_handlers
 from app.extensions import db, kv, migrate
 from app.logging_setup import configure_logging
+from app.openapi import CityApi
+from app.routing import register_converters
 from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
 from app.validation_messages import use_chinese_messages
@@ -31,6 +32,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     configure_logging(app)
 
     db.init_app(app)
+    remove_session_safely(app, db)
     with app.app_context():
         for engine in db.engines.values():
             ping_after_idle(engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
@@ -38,18 +40,28 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     kv.init_app(app)
     # One Api per app (it keeps the app and its spec), so tests and two-city runs can build several apps.
     use_chinese_messages()
-    api = Api(app)
+    api = CityApi(app)
     register_error_handlers(app)
     request_guard.register(app)
 
     _register_models()
+    register_converters(app, api)
     _register_blueprints(api)
     app.register_blueprint(docs_assets.blp)
     web_assets.register(app)
     console.register(app)
     app.register_blueprint(cashier.blp)  # the cashier's page, /merchant/
     _register_cli(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _ensure_local_dirs(app: Flask) -> None:
@@ -89,6 +101,7 @@ BLUEPRINT_MODULES = (
     "app.health.api",
     "app.auth.api",
     "app.citizens.api",
+    "app.audit.api",
     "app.records.api",
     "benefits.api",
     "benefits.merchant_api",
@@ -106,7 +119,7 @@ BLUEPRINT_MODULES = (
 )
 
 
-def _register_blueprints(api: Api) -> None:
+def _register_blueprints(api: CityApi) -> None:
     from importlib import import_module
 
     for module in BLUEPRINT_MODULES:

@@ -175,6 +175,13 @@ def update_branch(merchant: Merchant, ref: str, changes: dict) -> Branch:
     return branch
 
 
+def branch_names(branch_ids: set[int]) -> dict[int, str]:
+    """Names of branches by id (for the trail a citizen reads); unknown or deleted ones are left out."""
+    if not branch_ids:
+        return {}
+    return dict(db.session.execute(select(Branch.id, Branch.name).where(Branch.id.in_(branch_ids))).tuples().all())
+
+
 def issue_terminal(merchant: Merchant, name: str, branch_ref: str | None = None) -> tuple[Terminal, str]:
     """A new scanner account; the key is returned this once (only its digest is kept)."""
     branch = get_branch(merchant, branch_ref) if branch_ref else None

@@ -29,5 +29,6 @@ def render(text: str, box_size: int = 6) -> tuple[str, str]:
     qr = _qr(text, box_size)
     buffer = io.BytesIO()
     qr.make_image().save(buffer, format="PNG")
-    svg = qr.make_image(image_factory=qrcode.image.svg.SvgPathImage).to_string(encoding="unicode")
+    # With its own white background: on a dark page, or rendered transparent, the dark modules stay readable.
+    svg = qr.make_image(image_factory=qrcode.image.svg.SvgPathFillImage).to_string(encoding="unicode")
     return base64.b64encode(buffer.getvalue()).decode("ascii"), svg

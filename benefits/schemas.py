@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.timeutil import CITY_TZ
+from app.openapi import MAY_BE_ABSENT
+from app.schema_base import BodySchema, CityDateTime, PatchSchema
 from benefits.models import MERCHANT_STATUSES, OFFER_STATUSES, SCENE_PROVIDERS
 from benefits.verification import REASONS
 
@@ -15,12 +16,6 @@ _POSITIVE = validate.Range(min=1, max=100_000)
 _PAGE = validate.Range(min=1, max=100_000)
 _SORT_ORDER = validate.Range(min=0, max=100_000)
 
-
-class CityDateTime(fields.DateTime):
-    """A stored UTC moment shown in Asia/Shanghai time (with its +08:00 offset)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(value.astimezone(CITY_TZ) if value is not None else None, attr, obj, **kwargs)
 
 
 class PageQuerySchema(Schema):
@@ -54,7 +49,7 @@ class SceneSchema(Schema):
     active = fields.Boolean()
 
 
-class SceneCreateSchema(Schema):
+class SceneCreateSchema(BodySchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,31}$", error="场景代码为 2–32 位"
                                                                                                 "小写字母、数字或下划线，以字母开头。"))
     name = fields.String(required=True, validate=validate.Length(min=2, max=32))
@@ -64,7 +59,7 @@ class SceneCreateSchema(Schema):
                                 metadata={"description": "排序，不填则排在最后"})
 
 
-class SceneUpdateSchema(Schema):
+class SceneUpdateSchema(PatchSchema):
     name = fields.String(validate=validate.Length(min=2, max=32))
     description = fields.String(validate=validate.Length(max=200))
     provider = fields.String(validate=validate.OneOf(SCENE_PROVIDERS))
@@ -85,12 +80,12 @@ class BranchSchema(Schema):
     active = fields.Boolean()
 
 
-class BranchCreateSchema(Schema):
+class BranchCreateSchema(BodySchema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=100))
     address = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
-class BranchUpdateSchema(Schema):
+class BranchUpdateSchema(PatchSchema):
     name = fields.String(validate=validate.Length(min=2, max=100))
     address = fields.String(allow_none=True, validate=validate.Length(max=200))
     active = fields.Boolean()
@@ -106,7 +101,7 @@ class MerchantSchema(Schema):
     created_at = CityDateTime()
 
 
-class MerchantCreateSchema(Schema):
+class MerchantCreateSchema(BodySchema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=100))
     uscc = fields.String(required=True, validate=validate.Length(min=1, max=32),
                          metadata={"description": "统一社会信用代码（18 位，按 GB 32100 校验）"})
@@ -115,7 +110,7 @@ class MerchantCreateSchema(Schema):
     status = fields.String(load_default="active", validate=validate.OneOf(MERCHANT_STATUSES))
 
 
-class MerchantUpdateSchema(Schema):
+class MerchantUpdateSchema(PatchSchema):
     name = fields.String(validate=validate.Length(min=2, max=100))
     scenes = fields.List(fields.String(), validate=validate.Length(min=1))
     status = fields.String(validate=validate.OneOf(MERCHANT_STATUSES))
@@ -147,14 +142,14 @@ class TerminalIssuedSchema(TerminalSchema):
     key = fields.String(metadata={"description": "终端接口密钥，只显示这一次，请妥善保存"})
 
 
-class TerminalCreateSchema(Schema):
+class TerminalCreateSchema(BodySchema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=64))
     branch_id = fields.String(load_default=None, validate=_REF, metadata={"description": "把终端固定在一个门店"})
 
 
 # -- offers -------------------------------------------------------------------------------------------------
 
-class _OfferRules(Schema):
+class _OfferRules(BodySchema):
     title = fields.String(validate=validate.Length(min=2, max=100), metadata={"description": "如 大禹陵景区门票8折"})
     description = fields.String(validate=validate.Length(max=1000))
     min_level = fields.Integer(validate=_LEVEL, metadata={"description": "最低信用等级 1–5（L3 良好 …）"})
@@ -191,7 +186,7 @@ class OfferCreateSchema(_OfferRules):
     status = fields.String(load_default="active", validate=validate.OneOf(OFFER_STATUSES))
 
 
-class OfferUpdateSchema(_OfferRules):
+class OfferUpdateSchema(PatchSchema, _OfferRules):
     pass
 
 
@@ -317,7 +312,7 @@ class AttemptPageSchema(Schema):
 
 # -- merchant terminal ----------------------------------------------------------------------------------
 
-class VerificationRequestSchema(Schema):
+class VerificationRequestSchema(BodySchema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=2000),
                          metadata={"description": "扫描到的信用码字符串（XYF1. 开头），"
                                                   "或合作城市出具给本市的互认证明（JWS）"})
@@ -332,8 +327,9 @@ class VerificationResultSchema(Schema):
     message = fields.String(metadata={"description": "给收银员看的说明"})
     level_name = fields.String(allow_none=True, metadata={"description": "信用等级名称，如 良好"})
     masked_name = fields.String(allow_none=True, metadata={"description": "脱敏姓名，如 张*"})
-    redemption_id = fields.String(metadata={"description": "核销编号（仅在核销成功时）"})
-    partner_city = fields.String(metadata={"description": "互认城市市民的所在城市（仅互认城市的凭证）"})
+    redemption_id = fields.String(metadata={"description": "核销编号（仅在核销成功时）", MAY_BE_ABSENT: True})
+    partner_city = fields.String(metadata={"description": "互认城市市民的所在城市（仅互认城市的凭证）",
+                                           MAY_BE_ABSENT: True})
 
 
 class MerchantOfferSchema(Schema):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_SHAPE = re.compile(rf"^[{ALPHABET}]{{2}}\d{{6}}[{ALPHABET}]{{10}}$")
+_SHAPE = re.compile(rf"^[{ALPHABET}]{{2}}[0-9]{{6}}[{ALPHABET}]{{10}}$")
+_SEPARATORS = re.compile(r"[\s\-]+")
 
 
 class InvalidUscc(ValueError):
@@ -24,8 +26,11 @@ def normalise_uscc(value: str) -> str:
     """Return the code in upper case, or raise :class:`InvalidUscc` with a message for the form.
 
     Checks length, alphabet, the 6-digit division code and the check character; not the authority and kind
-    codes of positions 1–2, whose tables grow and whose strict checking would turn away real merchants."""
-    code = (value or "").strip().upper()
+    codes of positions 1–2, whose tables grow and whose strict checking would turn away real merchants.
+
+    Like python-stdnum's ``cn.uscc.compact``, spaces and hyphens are dropped; the text is NFKC-normalised first
+    (full-width characters become ASCII) and then only ASCII letters and digits are accepted."""
+    code = _SEPARATORS.sub("", unicodedata.normalize("NFKC", value or "")).upper()
     if len(code) != 18:
         raise InvalidUscc("统一社会信用代码应为 18 位。")
     if not _SHAPE.match(code):

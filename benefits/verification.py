@@ -239,7 +239,8 @@ class _Ledger:
             # A merchant learned something about this person (at least that the code is theirs): 全过程留痕.
             audit.log(self.citizen_id, "benefits.verify", "商户扫码核验信易+权益",
                       {"merchant": self.terminal.merchant_name, "merchant_id": self.terminal.merchant_ref,
-                       "terminal_id": self.terminal.ref, "offer_id": self.offer_ref, "result": reason},
+                       "terminal_id": self.terminal.ref, "offer_id": self.offer_ref, "branch": self.branch_id,
+                       "result": reason},
                       actor=Actor("merchant", self.terminal.merchant_ref))
         db.session.commit()
 
@@ -439,7 +440,7 @@ def cancel(terminal: TerminalInfo, redemption_ref: str) -> Redemption:
     partner_id = partner_settlement.requeue_receipt(redemption.id) if redemption.partner_id else None
     audit.log(redemption.citizen_id, "benefits.cancel", "商户撤销信易+权益核销",
               {"merchant": terminal.merchant_name, "merchant_id": terminal.merchant_ref,
-               "terminal_id": terminal.ref, "redemption_id": redemption.ref},
+               "terminal_id": terminal.ref, "redemption_id": redemption.ref, "branch": redemption.branch_id},
               actor=Actor("merchant", terminal.merchant_ref))
     db.session.commit()
     if partner_id is not None:

@@ -93,6 +93,20 @@ def _check_fresh(args) -> None:
         raise ApiError(403, "stale_timestamp", "请求时间戳无效或已过期。")
 
 
+def _check_nonce(args, body: bytes) -> None:
+    """A nonce is used once, for one body. The plaintext signature does not cover the body, so a captured query
+    string would otherwise carry any message within the freshness window; WeChat's own retries resend the same body
+    with the same query string, and are let through (the reply cache answers them)."""
+    window = int(current_app.config.get("WECHAT_CALLBACK_MAX_SKEW_SECONDS", DEFAULT_MAX_SKEW))
+    seen = hashlib.sha256(f"{args.get('timestamp', '')}:{args.get('nonce', '')}".encode()).hexdigest()
+    key, body_hash = f"wechat:oa:nonce:{seen}", hashlib.sha256(body).hexdigest()
+    # Kept past both ends of the window: a timestamp up to ``window`` seconds ahead stays acceptable that long.
+    if kv.set(key, body_hash, nx=True, ex=2 * window + 60):
+        return
+    if kv.get(key) != body_hash:
+        raise ApiError(403, "replayed_nonce", "请求已被使用过，不能再次提交。")
+
+
 def open_message(args, body: bytes) -> tuple[str, bool]:
     """Check the request and return the message XML and whether it came in secure (AES) mode."""
     if len(body) > max_body():
@@ -100,6 +114,7 @@ def open_message(args, body: bytes) -> tuple[str, bool]:
     refuse_unsafe_xml(body)
     _check_signature(args)
     _check_fresh(args)
+    _check_nonce(args, body)
     if args.get("encrypt_type", "raw") != "aes":
         try:
             return body.decode("utf-8"), False
@@ -242,7 +257,11 @@ def reply_text(message) -> str:
         return ""  # unsubscribe, view, location …: nothing to say
     if str(getattr(message, "_data", {}).get("MsgType", "")).lower() == "event":
         return ""  # an event wechatpy does not know (template sent, …): nothing to say either
-    return menu_text()  # images, voice, links …
+    recognised = (getattr(message, "recognition", None) or "").strip() if message.type == "voice" else ""
+    if recognised:
+        # WeChat's speech recognition (when turned on for the account): answer what the follower said.
+        return text_reply(message.source, recognised.rstrip("。.!！?？"))
+    return menu_text()  # images, voice without recognition, links …
 
 
 def text_reply(openid: str, text: str) -> str:

@@ -3,28 +3,22 @@
 from marshmallow import Schema, fields, validate
 
 from app.citizens.models import CONSENT_KINDS
+from app.openapi import MAY_BE_ABSENT
 from app.records.models import RECORD_STATUSES
-from app.timeutil import CITY_TZ
+from app.schema_base import BodySchema, CityDateTime
 from score_model import DIMENSIONS
 
 
-class CityDateTime(fields.DateTime):
-    """Stored in UTC, shown in Asia/Shanghai: the time a citizen reads is the time on their phone."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(value.astimezone(CITY_TZ) if value is not None else None, attr, obj, **kwargs)
-
-
-class MpLoginSchema(Schema):
+class MpLoginSchema(BodySchema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=128),
                          metadata={"description": "wx.login() 返回的临时登录凭证 code"})
 
 
-class MpRefreshSchema(Schema):
+class MpRefreshSchema(BodySchema):
     refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=128))
 
 
-class MpLogoutSchema(Schema):
+class MpLogoutSchema(BodySchema):
     refresh_token = fields.String(load_default=None, validate=validate.Length(max=128))
 
 
@@ -36,7 +30,7 @@ class MpSessionSchema(Schema):
     bound = fields.Boolean(metadata={"description": "该微信账号是否已绑定本人身份"})
 
 
-class MpBindingRequestSchema(Schema):
+class MpBindingRequestSchema(BodySchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=32),
                          metadata={"description": "与身份证一致的姓名"})
     id_number = fields.String(required=True, validate=validate.Length(min=1, max=32),
@@ -64,7 +58,7 @@ class MpProfileSchema(Schema):
 class MpDimensionSchema(Schema):
     key = fields.String(metadata={"description": "public / law / commitment / honour"})
     name = fields.String()
-    points = fields.Integer()
+    points = fields.Integer(metadata={"description": "当前得分（分数历史中的维度说明不带此项）", MAY_BE_ABSENT: True})
     cap = fields.Integer()
 
 

@@ -33,7 +33,7 @@ from miniprogram_api.paging import Page, paginate
 from score_model import DIMENSION_NAMES, DIMENSIONS, Rules, RulesError, load_rules
 
 MP = "mp"
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 BIND_MAX_FAILURES = 5
 BIND_WINDOW_SECONDS = 3600
 HISTORY_MONTHS = 12
@@ -184,11 +184,17 @@ def bind(account: WeChatAccount, name: str, id_number: str, phone: str, scoring_
     if other is not None and other != account.id:
         raise _bound_elsewhere()
     # Conditional on still being unbound: of two bindings racing from one account, exactly one wins.
+    # The unique index (one account per citizen) may refuse the UPDATE itself when another account bound the
+    # same person a moment ago: that is the "bound elsewhere" answer, not an error.
     bound_at = utcnow()
-    won = db.session.execute(update(WeChatAccount)
-                             .where(WeChatAccount.id == account.id, WeChatAccount.citizen_id.is_(None))
-                             .values(citizen_id=citizen.id, bound_at=bound_at)
-                             .execution_options(synchronize_session=False)).rowcount
+    try:
+        won = db.session.execute(update(WeChatAccount)
+                                 .where(WeChatAccount.id == account.id, WeChatAccount.citizen_id.is_(None))
+                                 .values(citizen_id=citizen.id, bound_at=bound_at)
+                                 .execution_options(synchronize_session=False)).rowcount
+    except IntegrityError:
+        db.session.rollback()
+        raise _bound_elsewhere() from None
     if won != 1:
         db.session.rollback()
         raise ApiError(409, "account_already_bound", "当前微信账号已绑定身份。如需更换，请先解除绑定。")
@@ -401,13 +407,29 @@ def _actor_names(entries) -> dict[tuple[str, str], str]:
     return names
 
 
+def _merchant_names(entries) -> dict[int, str]:
+    """"商户（门店）" for the merchant entries: the merchant's name as it was at the scan (kept in the entry), and the
+    branch it happened at (its name now)."""
+    from benefits import catalog
+
+    scans = [entry for entry in entries if entry.actor_type == "merchant" and entry.details.get("merchant")]
+    branches = catalog.branch_names({entry.details["branch"] for entry in scans
+                                     if isinstance(entry.details.get("branch"), int)})
+    named = {}
+    for entry in scans:
+        branch = branches.get(entry.details.get("branch"))
+        named[id(entry)] = f"{entry.details['merchant']}（{branch}）" if branch else entry.details["merchant"]
+    return named
+
+
 def audit_page(citizen: Citizen, page: int, per_page: int) -> dict:
     """查询留痕: who read or changed this citizen's data, when and why, newest first."""
     entries, total = audit.entries_for_subject(citizen.id, page, per_page)
-    names = _actor_names(entries)
+    names, merchants = _actor_names(entries), _merchant_names(entries)
     items = [{
         "occurred_at": entry.occurred_at,
-        "who": names.get((entry.actor_type, entry.actor_id), ACTOR_LABELS.get(entry.actor_type, "其他")),
+        "who": merchants.get(id(entry)) or names.get((entry.actor_type, entry.actor_id),
+                                                     ACTOR_LABELS.get(entry.actor_type, "其他")),
         "who_type": entry.actor_type,
         "action": entry.action, "action_name": ACTION_NAMES.get(entry.action, entry.action),
         "reason": entry.reason,

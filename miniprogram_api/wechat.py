@@ -50,6 +50,19 @@ RISKY_USER = {40226}
 # --------------------------------------------------------------------------------------------------------
 
 
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def encoding_aes_key(secret: bytes) -> str:
+    """43 letters and digits from 32 random bytes (62**43 > 2**256, so nothing is lost): an EncodingAESKey that
+    WeChat's console accepts as typed in; base64 would put ``+`` or ``/`` in three keys out of four."""
+    number, digits = int.from_bytes(secret, "big"), []
+    for _ in range(43):
+        number, digit = divmod(number, 62)
+        digits.append(_BASE62[digit])
+    return "".join(reversed(digits))
+
+
 def ensure_oa_secrets(app) -> None:
     """Fill WECHAT_OA_TOKEN / WECHAT_OA_AES_KEY from key files under KEYS_DIR when the environment has none.
 
@@ -64,7 +77,7 @@ def ensure_oa_secrets(app) -> None:
         raise RuntimeError("WECHAT_OA_TOKEN must be 3-32 letters or digits (WeChat's rule for the token)")
     aes_key = app.config.get("WECHAT_OA_AES_KEY")
     if not aes_key:
-        aes_key = base64.b64encode(load_or_create_secret(None, keys_dir, "wechat_oa_aes_key", 32)).decode()[:43]
+        aes_key = encoding_aes_key(load_or_create_secret(None, keys_dir, "wechat_oa_aes_key", 32))
     elif not _AES_KEY.match(aes_key) or len(base64.b64decode(aes_key + "=")) != 32:
         raise RuntimeError("WECHAT_OA_AES_KEY must be 43 characters of the base64 alphabet (WeChat's EncodingAESKey)")
     app.config["WECHAT_OA_TOKEN"], app.config["WECHAT_OA_AES_KEY"] = token, aes_key

@@ -57,3 +57,20 @@ class PendingAuditEntry(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_audit_pending_subject", "subject_id"),)
+
+
+class AuditCheckpoint(db.Model):
+    """A signed tree head of the trail: the chain's sequence number and head hash, signed with the city's Ed25519
+    key in the transaction that linked them (the way Certificate Transparency's signed tree heads work).
+
+    Kept outside ``audit_entry`` so rewriting the trail and recomputing its hashes does not rewrite these, and
+    published (``GET /api/v1/audit/checkpoint``) so a citizen's app or a partner can hold one: a trail cut short,
+    extended or rewritten no longer matches a checkpoint someone holds."""
+
+    __tablename__ = "audit_checkpoint"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kid: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))  # base64url, no padding

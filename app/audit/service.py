@@ -27,7 +27,7 @@ from flask import g, has_app_context
 from sqlalchemy import Integer, cast, delete, func, insert, literal, null, select, text, union_all
 from sqlalchemy.exc import IntegrityError
 
-from app.audit.models import AuditEntry, PendingAuditEntry
+from app.audit.models import AuditCheckpoint, AuditEntry, PendingAuditEntry
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -57,9 +57,10 @@ def current_actor() -> Actor:
 
 
 def _link_hash(prev_hash: str, seq: int, occurred_at: datetime, actor_type: str, actor_id: str,
-               subject_id: int | None, action: str, reason: str, details: dict) -> str:
+               subject_id: int | None, action: str, reason: str, details: dict | None) -> str:
     # astimezone(UTC): the chainer and the verifier may read timestamps in different session time zones; every
-    # stored time is UTC, so this changes no payload, it only keeps them equal.
+    # stored time is UTC, so this changes no payload, it only keeps them equal. Every field is hashed in its
+    # canonical JSON form as stored: ``details`` null is not ``{}`` (the verifier must not default it).
     payload = json.dumps(
         [seq, occurred_at.astimezone(UTC).isoformat(), actor_type, actor_id, subject_id, action, reason, details],
         ensure_ascii=False, sort_keys=True, separators=(",", ":"),
@@ -127,6 +128,7 @@ def _chain_round(batch: int) -> int:
         prev_hash = link
     connection = db.session.connection()
     connection.execute(insert(AuditEntry.__table__), rows)
+    _sign_checkpoint(seq, prev_hash)
     ids = [row.id for row in pending]
     for start in range(0, len(ids), _DELETE_CHUNK):
         connection.execute(delete(PendingAuditEntry.__table__)
@@ -134,11 +136,62 @@ def _chain_round(batch: int) -> int:
     return len(rows)
 
 
+# -- signed checkpoints -----------------------------------------------------------------------------------------
+
+def checkpoint_payload(city: str, seq: int, head_hash: str, signed_at: datetime) -> bytes:
+    """The canonical bytes a checkpoint's signature covers (what a holder verifies with the city's JWKS)."""
+    return json.dumps({"city": city, "seq": seq, "head_hash": head_hash,
+                       "signed_at": signed_at.astimezone(UTC).isoformat()},
+                      sort_keys=True, separators=(",", ":")).encode()
+
+
+def _sign_checkpoint(seq: int, head_hash: str) -> None:
+    """Sign the new head in the transaction that linked it: a linked entry is never left without a checkpoint, so
+    an entry after the latest checkpoint was not written by the chainer."""
+    from flask import current_app
+
+    from app.security.signing import b64url, keyring
+
+    signed_at = utcnow().replace(microsecond=0)
+    kid, signature = keyring().sign(checkpoint_payload(current_app.config["CITY_CODE"], seq, head_hash, signed_at))
+    db.session.connection().execute(insert(AuditCheckpoint.__table__), [{
+        "seq": seq, "head_hash": head_hash, "signed_at": signed_at, "kid": kid, "signature": b64url(signature)}])
+
+
+def latest_checkpoint() -> dict | None:
+    """The newest signed checkpoint as published: what a citizen's app or a partner can keep."""
+    from flask import current_app
+
+    row = db.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1)).first()
+    if row is None:
+        return None
+    payload = checkpoint_payload(current_app.config["CITY_CODE"], row.seq, row.head_hash, row.signed_at)
+    return {"city": current_app.config["CITY_CODE"], "seq": row.seq, "head_hash": row.head_hash,
+            "signed_at": row.signed_at.astimezone(UTC).isoformat(), "kid": row.kid, "signature": row.signature,
+            "payload": payload.decode()}
+
+
+def _checkpoint_first_head() -> None:
+    """A trail linked before checkpoints existed gets its first one for the head it has (once, ever): after that,
+    only the chainer's own rounds sign, so nothing appended by hand is ever signed."""
+    if db.session.scalar(select(func.count()).select_from(AuditCheckpoint)):
+        return
+    _lock_chain()
+    last = db.session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    if last is not None:
+        _sign_checkpoint(last.seq, last.hash)
+    db.session.commit()
+
+
 def chain_pending(batch: int = 5000) -> int:
     """Link every pending entry into the hash chain, one committed transaction per batch; returns how many.
 
     Commits the session: call it from a job or a command, never inside a request's transaction.
     """
+    try:
+        _checkpoint_first_head()
+    except IntegrityError:
+        db.session.rollback()  # another chainer signed it first
     linked = collisions = 0
     while True:
         try:
@@ -168,6 +221,7 @@ class ChainReport:
     broken_at: int | None
     problem: str | None
     pending: int = 0  # entries written but not linked yet when the walk ended
+    checkpoint: int | None = None  # the seq of the latest signed checkpoint the trail matched
 
     @property
     def ok(self) -> bool:
@@ -191,11 +245,42 @@ def _pending_count() -> int:
     return db.session.scalar(select(func.count()).select_from(PendingAuditEntry)) or 0
 
 
-def verify_chain() -> ChainReport:
-    """Walk the whole linked trail; report the first link whose hash, predecessor or sequence does not hold.
+def _bad_signatures(checkpoints: list[AuditCheckpoint]) -> AuditCheckpoint | None:
+    from flask import current_app
 
+    from app.security.signing import b64url_decode, keyring
+
+    ring, city = keyring(), current_app.config["CITY_CODE"]
+    for index, checkpoint in enumerate(checkpoints):
+        known = ring.get(checkpoint.kid) is not None
+        if not known and index < len(checkpoints) - 1:
+            continue  # signed with a key retired since; the newest checkpoint must verify with a key we hold
+        try:
+            signature = b64url_decode(checkpoint.signature)
+        except ValueError:
+            return checkpoint
+        payload = checkpoint_payload(city, checkpoint.seq, checkpoint.head_hash, checkpoint.signed_at)
+        if not known or not ring.verify(checkpoint.kid, payload, signature):
+            return checkpoint
+    return None
+
+
+def verify_chain() -> ChainReport:
+    """Walk the whole linked trail; report the first link whose hash, predecessor or sequence does not hold, or that
+    disagrees with the signed checkpoints.
+
+    The checkpoints catch what a hash chain cannot: entries cut off its end (a checkpoint names a seq that is
+    gone), a well-formed entry appended after the last checkpoint (the chainer signs every head it links), and a
+    rewrite whose later hashes were all recomputed (the head at a checkpoint no longer matches its signed hash).
     Pending entries are not covered (they are not linked yet); ``pending`` says how many there were.
     """
+    checkpoints = list(db.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)))
+    forged = _bad_signatures(checkpoints)
+    if forged is not None:
+        return ChainReport(0, forged.seq, f"the checkpoint at seq {forged.seq} has no valid signature of this city",
+                           _pending_count())
+    signed = {checkpoint.seq: checkpoint.head_hash for checkpoint in checkpoints}
+    last_signed = checkpoints[-1].seq if checkpoints else None
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     for entry in _entries():
         if entry.seq != expected_seq:
@@ -203,11 +288,20 @@ def verify_chain() -> ChainReport:
         if entry.prev_hash != prev_hash:
             return ChainReport(checked, entry.seq, "prev_hash does not match the previous entry", _pending_count())
         recomputed = _link_hash(prev_hash, entry.seq, entry.occurred_at, entry.actor_type, entry.actor_id,
-                                entry.subject_id, entry.action, entry.reason, entry.details or {})
+                                entry.subject_id, entry.action, entry.reason, entry.details)
         if recomputed != entry.hash:
             return ChainReport(checked, entry.seq, "content does not match its hash", _pending_count())
+        if entry.seq in signed and signed[entry.seq] != entry.hash:
+            return ChainReport(checked, entry.seq, "the head hash differs from the signed checkpoint at this seq "
+                                                   "(entries up to here were rewritten)", _pending_count())
+        if last_signed is not None and entry.seq > last_signed:
+            return ChainReport(checked, entry.seq, f"entry after the last signed checkpoint (seq {last_signed}): "
+                                                   "not linked by the chainer", _pending_count())
         prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
-    return ChainReport(checked, None, None, _pending_count())
+    if last_signed is not None and last_signed >= expected_seq:
+        return ChainReport(checked, expected_seq, f"the signed checkpoint at seq {last_signed} names entries from "
+                                                  f"seq {expected_seq} on that are missing", _pending_count())
+    return ChainReport(checked, None, None, _pending_count(), last_signed)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 from marshmallow import Schema, fields, validate
 
+from app.schema_base import BodySchema
 
-class TokenRequestSchema(Schema):
+
+class TokenRequestSchema(BodySchema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
 

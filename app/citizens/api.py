@@ -36,7 +36,7 @@ def register(body):
 @blp.response(200, CitizenSummarySchema)
 @blp.doc(summary="按身份证号码查找居民（号码只在请求体中）", security=STAFF_AUTH)
 def lookup(body):
-    citizen = service.find_by_id_number(body["id_number"])
+    citizen = service.find_by_id_number(service.checked_id_number(body["id_number"]))
     if citizen is None:
         raise ApiError(404, "citizen_not_found", "未找到该居民的信用档案。")
     audit.log(citizen.id, "citizen.lookup", body["reason"])

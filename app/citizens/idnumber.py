@@ -1,19 +1,29 @@
 """Resident identity numbers (GB 11643-1999) and the adult check.
 
 Hong Kong / Macau / Taiwan residence-permit numbers (810000 / 820000 / 830000 …) follow the same layout and
-checksum and are accepted. Area codes are not checked against a table: codes change over the years and a
-citizen must never be refused for an administrative renaming.
+checksum and are accepted. Only the province (the first two digits) is checked against the fixed list of GB/T 2260
+provinces; the county codes below it change over the years and a citizen must never be refused for an
+administrative renaming.
+
+Input is NFKC-normalised first (full-width ``３３０６…`` becomes ``3306…``), then only ASCII digits are accepted:
+a regex digit class would also match Arabic-Indic or Devanagari digits, and such a number would index as another
+person.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_FORMAT = re.compile(r"^\d{17}[\dX]$")
+_FORMAT = re.compile(r"^[0-9]{17}[0-9X]$")
+# Provinces, autonomous regions, municipalities, Taiwan, and the Hong Kong / Macau / Taiwan residence permits.
+PROVINCE_CODES = frozenset(
+    [*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55), *range(61, 66), 71, 81, 82, 83]
+)
 ADULT_AGE = 18
 
 
@@ -39,7 +49,8 @@ def check_digit(first17: str) -> str:
 
 
 def normalise(raw: str) -> str:
-    return raw.strip().upper() if isinstance(raw, str) else ""
+    """The number as typed, NFKC-normalised (full-width forms become ASCII), trimmed and in upper case."""
+    return unicodedata.normalize("NFKC", raw).strip().upper() if isinstance(raw, str) else ""
 
 
 def parse_id_number(raw: str, today: date | None = None) -> ResidentId:
@@ -48,6 +59,8 @@ def parse_id_number(raw: str, today: date | None = None) -> ResidentId:
         raise InvalidIdNumber("id_number_length", "身份证号码应为18位。")
     if not _FORMAT.match(number):
         raise InvalidIdNumber("id_number_format", "身份证号码格式不正确：前17位应为数字，最后一位为数字或X。")
+    if int(number[:2]) not in PROVINCE_CODES:
+        raise InvalidIdNumber("id_number_area", "身份证号码前两位不是有效的省级行政区划代码，请核对后重新输入。")
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:

@@ -1,16 +1,17 @@
 from marshmallow import Schema, fields, validate
 
 from app.citizens.models import CONSENT_KINDS
+from app.schema_base import BodySchema, CityDateTime
 
 
-class LookupRequestSchema(Schema):
+class LookupRequestSchema(BodySchema):
     id_number = fields.String(required=True, validate=validate.Length(min=1, max=32),
                               metadata={"description": "身份证号码（仅在请求体中传递，不出现在网址里）"})
     reason = fields.String(required=True, validate=validate.Length(min=2, max=200),
                            metadata={"description": "查询事由，记入留痕"})
 
 
-class RegisterCitizenSchema(Schema):
+class RegisterCitizenSchema(BodySchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=32))
     id_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
     phone = fields.String(load_default=None, validate=validate.Length(max=20))
@@ -21,8 +22,8 @@ class ConsentSchema(Schema):
     kind = fields.String(validate=validate.OneOf(CONSENT_KINDS))
     name = fields.String()
     granted = fields.Boolean()
-    granted_at = fields.DateTime(allow_none=True)
-    withdrawn_at = fields.DateTime(allow_none=True)
+    granted_at = CityDateTime(allow_none=True)
+    withdrawn_at = CityDateTime(allow_none=True)
 
 
 class CitizenSummarySchema(Schema):
@@ -65,7 +66,7 @@ class HintSchema(Schema):
 
 
 class HistoryPointSchema(Schema):
-    computed_at = fields.DateTime()
+    computed_at = CityDateTime()
     total = fields.Integer()
     public = fields.Integer()
     law = fields.Integer()
@@ -81,7 +82,7 @@ class ScoreFileSchema(Schema):
     level_name = fields.String()
     restricted = fields.Boolean()
     rules_version = fields.String()
-    computed_at = fields.DateTime()
+    computed_at = CityDateTime()
     dimensions = fields.List(fields.Nested(DimensionSchema))
     contributions = fields.List(fields.Nested(ContributionSchema))
     hints = fields.List(fields.Nested(HintSchema))

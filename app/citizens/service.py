@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import exists, select
 
-from app.citizens.idnumber import InvalidIdNumber, normalise, parse_adult_id_number
+from app.citizens.idnumber import InvalidIdNumber, normalise, parse_adult_id_number, parse_id_number
 from app.citizens.models import CONSENT_KINDS, Citizen, Consent
 from app.errors import ApiError
 from app.extensions import db
@@ -17,7 +17,7 @@ from app.timeutil import city_today, utcnow
 
 ID_PURPOSE = b"resident-id"
 PHONE_PURPOSE = b"phone"
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 CONSENT_NAMES = {"scoring": "信用评分授权", "partner_sharing": "城市互认共享授权", "raw_score_sharing": "分值共享授权"}
 
@@ -53,6 +53,15 @@ def register(name: str, id_number: str, phone: str | None, today: date | None = 
     db.session.add(citizen)
     db.session.flush()
     return citizen
+
+
+def checked_id_number(raw: str) -> str:
+    """The number in canonical form, or a 422 that says what is wrong with it (a lookup of a malformed number must
+    not answer "not found")."""
+    try:
+        return parse_id_number(raw, city_today()).number
+    except InvalidIdNumber as error:
+        raise ApiError(422, "invalid_id_number", error.message, {"id_number": [error.message]}) from None
 
 
 def find_by_id_number(id_number: str) -> Citizen | None:

@@ -74,7 +74,7 @@ def reconcile(body):
     return settlement.reconcile(body["partner"], body["date"])
 
 
-@blp.route("/<city_code>")
+@blp.route("/<city_code:city_code>")
 @staff_required()
 @blp.response(200, PartnerSchema)
 @blp.doc(summary="合作城市详情", security=STAFF_AUTH)
@@ -82,7 +82,7 @@ def get_partner(city_code):
     return _view(registry.get_partner(city_code))
 
 
-@blp.route("/<city_code>", methods=["PATCH"])
+@blp.route("/<city_code:city_code>", methods=["PATCH"])
 @staff_required("admin")
 @blp.arguments(PartnerUpdateSchema)
 @blp.response(200, PartnerSchema)
@@ -93,7 +93,7 @@ def update_partner(body, city_code):
     return _view(partner)
 
 
-@blp.route("/<city_code>/suspend", methods=["POST"])
+@blp.route("/<city_code:city_code>/suspend", methods=["POST"])
 @staff_required("admin")
 @blp.response(200, PartnerSchema)
 @blp.doc(summary="暂停互认（对方市民的凭证和对方的接口调用立即被拒绝；管理员）", security=STAFF_AUTH)
@@ -103,7 +103,7 @@ def suspend(city_code):
     return _view(partner)
 
 
-@blp.route("/<city_code>/activate", methods=["POST"])
+@blp.route("/<city_code:city_code>/activate", methods=["POST"])
 @staff_required("admin")
 @blp.response(200, PartnerSchema)
 @blp.doc(summary="启用互认（管理员）", security=STAFF_AUTH)
@@ -113,7 +113,7 @@ def activate(city_code):
     return _view(partner)
 
 
-@blp.route("/<city_code>/keys", methods=["PUT"])
+@blp.route("/<city_code:city_code>/keys", methods=["PUT"])
 @staff_required("admin")
 @blp.arguments(PartnerKeysSchema)
 @blp.response(200, PartnerSchema)

@@ -264,15 +264,22 @@ def _cursor(position: int) -> str:
     return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).rstrip(b"=").decode()
 
 
+# revocation_seq is a 32-bit INTEGER column: a larger position cannot be compared with it on PostgreSQL.
+_MAX_POSITION = 2**31 - 1
+
+
 def _position(cursor: str | None) -> int:
-    if not cursor:
-        return 0
+    if not cursor or cursor == "0":
+        return 0  # the first pull: no cursor, an empty one, or "0" as partners tend to try
     try:
         raw = b64url_decode(cursor).decode()
         if not raw.startswith(_CURSOR_PREFIX):
             raise ValueError(cursor)
-        position = int(raw[len(_CURSOR_PREFIX):])
-        if position < 0:
+        digits = raw[len(_CURSOR_PREFIX):]
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 10:
+            raise ValueError(cursor)
+        position = int(digits)
+        if position > _MAX_POSITION:
             raise ValueError(cursor)
         return position
     except (ValueError, UnicodeDecodeError):

@@ -67,7 +67,7 @@ def info():
     config = current_app.config
     rules = scoring.rules()
     scale = scale_of_rules(rules)
-    root = request.url_root.rstrip("/")
+    root = (config["PUBLIC_BASE_URL"] or request.url_root).rstrip("/")
     return {"city_code": config["CITY_CODE"], "city_name": config["CITY_NAME"], "score_name": config["SCORE_NAME"],
             "scale": {"min": scale.minimum, "max": scale.maximum}, "cutoffs": scale.as_list(),
             "restricted_name": rules.restricted_name, "jwks_url": f"{root}/.well-known/jwks.json",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.partners.models import PARTNER_STATUSES, RECEIPT_STATUSES, REPORT_STATUSES
-from benefits.schemas import CityDateTime
+from app.schema_base import BodySchema, CityDateTime, PatchSchema
 
 _CITY_CODE = validate.Regexp(r"^\d{6}$", error="应为 6 位行政区划代码，如杭州 330100。")
 _URL = validate.URL(require_tld=False, schemes={"http", "https"}, error="应为 http(s) 地址。")
@@ -15,7 +15,7 @@ _SCORE = validate.Range(min=0, max=1_000_000)  # any city's native scale, inside
 
 # -- registry (staff) ---------------------------------------------------------------------------------------
 
-class CutoffSchema(Schema):
+class CutoffSchema(BodySchema):
     level = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
     min = fields.Integer(required=True, validate=_SCORE, metadata={"description": "该等级的起始分（含）"})
     name = fields.String(load_default="", validate=validate.Length(max=16))
@@ -25,7 +25,7 @@ class CutoffViewSchema(CutoffSchema):
     max = fields.Integer(metadata={"description": "该等级的最高分（含）"})
 
 
-class _PartnerFields(Schema):
+class _PartnerFields(BodySchema):
     city_name = fields.String(validate=validate.Length(min=1, max=32))
     score_name = fields.String(validate=validate.Length(min=1, max=32))
     scale_min = fields.Integer(allow_none=True, validate=_SCORE, metadata={"description": "本地信用分的最低分"})
@@ -49,11 +49,11 @@ class PartnerCreateSchema(_PartnerFields):
                            metadata={"description": "新登记的城市默认暂停，确认分档和公钥后再启用"})
 
 
-class PartnerUpdateSchema(_PartnerFields):
+class PartnerUpdateSchema(PatchSchema, _PartnerFields):
     pass
 
 
-class PartnerKeysSchema(Schema):
+class PartnerKeysSchema(BodySchema):
     jwks = fields.Dict(allow_none=True)
     jwks_url = fields.String(allow_none=True, validate=[validate.Length(max=500), _URL])
     api_base_url = fields.String(allow_none=True, validate=[validate.Length(max=500), _URL])
@@ -102,7 +102,7 @@ class PartnerListQuerySchema(Schema):
 
 # -- reconciliation (staff) ---------------------------------------------------------------------------------
 
-class ReconcileRequestSchema(Schema):
+class ReconcileRequestSchema(BodySchema):
     partner = fields.String(load_default=None, validate=_CITY_CODE, metadata={"description": "只对账这个城市"})
     date = fields.Date(load_default=None, metadata={"description": "对账日期（北京时间），默认昨天"})
 
@@ -149,14 +149,14 @@ class ReportSchema(Schema):
 
 class RevocationQuerySchema(Schema):
     since = fields.String(load_default=None, validate=validate.Length(max=200),
-                          metadata={"description": "上次应答中的 cursor；首次拉取不带"})
+                          metadata={"description": "上次应答中的 cursor；首次拉取不带、留空或为 0"})
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
 
 
 class RevocationItemSchema(Schema):
     jti = fields.String()
     sub = fields.String(metadata={"description": "该证明中的成对化名"})
-    revoked_at = fields.DateTime()
+    revoked_at = CityDateTime()
     reason = fields.String()
     exp = fields.Integer(metadata={"description": "证明原定的到期时间（Unix 秒）"})
 
@@ -185,7 +185,7 @@ class SettlementSchema(Schema):
     total = fields.Integer()
 
 
-class ReceiptInSchema(Schema):
+class ReceiptInSchema(BodySchema):
     id = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={"description": "对方核销编号"})
     kind = fields.String(required=True, validate=validate.OneOf(["attestation", "credit_code"]))
     jti = fields.String(required=True, validate=_TOKEN_ID)
@@ -199,7 +199,7 @@ class ReceiptInSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(RECEIPT_STATUSES))
 
 
-class ReceiptsInSchema(Schema):
+class ReceiptsInSchema(BodySchema):
     receipts = fields.List(fields.Nested(ReceiptInSchema), required=True, validate=validate.Length(max=500))
 
 
@@ -227,7 +227,7 @@ class PartnerInfoSchema(Schema):
 
 # -- the citizen (mini-program) -------------------------------------------------------------------------------
 
-class AttestationRequestSchema(Schema):
+class AttestationRequestSchema(BodySchema):
     partner = fields.String(required=True, validate=_CITY_CODE, metadata={"description": "合作城市的行政区划代码"})
 
 

@@ -48,7 +48,7 @@ def single(body):
     return service.ingest_one(g.department, body)
 
 
-@blp.route("/records/<ref>", methods=["PATCH"])
+@blp.route("/records/<ref:ref>", methods=["PATCH"])
 @staff_required()
 @blp.arguments(StatusChangeSchema)
 @blp.response(200, RecordSchema)

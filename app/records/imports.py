@@ -35,15 +35,42 @@ def csv_rows(handle: Iterable[str]) -> Iterator[dict]:
         yield clean
 
 
-def decode_upload(data: bytes) -> str:
-    """The text of an uploaded CSV (UTF-8, with or without BOM), or a 422 a department clerk can act on."""
+# Tried in this order when no encoding is given: UTF-8 (with or without BOM), then GB 18030 (a superset of GBK
+# and GB 2312, what Chinese spreadsheet software saves by default).
+AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
+# A cell a spreadsheet would run as a formula (OWASP's CSV injection list); prefixed with ' in an errors file.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A cell value that a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def decode_upload(data: bytes, encoding: str | None = None) -> str:
+    """The text of a CSV file (the encoding given, else UTF-8 with or without BOM, else GBK/GB 18030), or a 422
+    that says what is wrong and what to do, for a department clerk and for ``flask records import``."""
     if not data.strip():
         raise ApiError(422, "empty_file", "文件为空。", {"file": ["文件为空，请选择包含记录的 CSV 文件。"]})
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ApiError(422, "not_utf8", "文件不是 UTF-8 编码。",
-                       {"file": ["请将文件另存为 UTF-8 编码的 CSV 后再上传。"]}) from None
+    text = None
+    for candidate in (encoding,) if encoding else AUTO_ENCODINGS:
+        try:
+            text = data.decode(candidate)
+            break
+        except LookupError:
+            raise ApiError(422, "unknown_encoding", f"无法识别的文件编码 {candidate}。",
+                           {"file": ["请使用 utf-8、gbk、gb18030 或 latin-1 等常见编码。"]}) from None
+        except UnicodeDecodeError as error:
+            if encoding:
+                raise ApiError(422, "wrong_encoding",
+                               f"文件不是有效的 {encoding} 编码（第 {error.start} 个字节无法读取）。",
+                               {"file": ["请确认文件编码并指定正确的编码。"]}) from None
+    if text is None:
+        raise ApiError(422, "unknown_encoding", "文件既不是 UTF-8 也不是 GBK/GB18030 编码。",
+                       {"file": ["请将文件另存为 UTF-8 编码的 CSV，"
+                                 "或在命令行用 --encoding 指明编码（例如 latin-1）。"]})
     header = next(csv.reader(io.StringIO(text)), [])
     missing = [name for name in CSV_REQUIRED_COLUMNS if name not in {h.strip() for h in header}]
     if missing:

@@ -1,9 +1,11 @@
 from marshmallow import Schema, fields, validate
 
+from app.openapi import MAY_BE_ABSENT
 from app.records.models import RECORD_STATUSES
+from app.schema_base import BodySchema, CityDateTime
 
 
-class RecordRowSchema(Schema):
+class RecordRowSchema(BodySchema):
     """One row as a department sends it (documentation: rows are validated one by one by the service, so a
     bad row is reported with its index instead of failing the whole batch)."""
 
@@ -19,7 +21,7 @@ class RecordRowSchema(Schema):
     summary = fields.String(metadata={"description": "记录摘要"})
 
 
-class BatchRequestSchema(Schema):
+class BatchRequestSchema(BodySchema):
     records = fields.List(fields.Raw(metadata={"type": "object"}), required=True,
                           metadata={"description": "最多 5000 行，每行见 RecordRow"})
 
@@ -29,7 +31,7 @@ class RejectedRowSchema(Schema):
     external_id = fields.String(allow_none=True)
     code = fields.String(metadata={"description": "malformed / invalid_id_number / unknown_citizen / unknown_type / "
                                                   "type_not_owned / impossible_date / duplicate_in_batch"})
-    field = fields.String()
+    field = fields.String(metadata={MAY_BE_ABSENT: True})
     message = fields.String()
 
 
@@ -45,7 +47,7 @@ class SingleRecordResultSchema(BatchResultSchema):
     ref = fields.String(allow_none=True)
 
 
-class StatusChangeSchema(Schema):
+class StatusChangeSchema(BodySchema):
     status = fields.String(required=True, validate=validate.OneOf(["active", "revoked", "expired"]))
     reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
 
@@ -58,7 +60,7 @@ class RecordSchema(Schema):
     expires_at = fields.Date(allow_none=True)
     incident_id = fields.String(allow_none=True)
     summary = fields.String(allow_none=True)
-    updated_at = fields.DateTime()
+    updated_at = CityDateTime()
 
 
 class CatalogEntrySchema(Schema):

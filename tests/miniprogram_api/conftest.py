@@ -7,6 +7,7 @@ production; only WECHAT_API_BASE differs.
 from __future__ import annotations
 
 import itertools
+import secrets
 import time
 from datetime import date, timedelta
 
@@ -101,10 +102,11 @@ class OfficialAccount:
     def openid(self, person: str) -> str:
         return openid_for(self.app.config["WECHAT_OA_APPID"], person)
 
-    def signed_query(self, timestamp: str | None = None, nonce: str = "1357924680") -> dict:
+    def signed_query(self, timestamp: str | None = None, nonce: str | None = None) -> dict:
         from wechatpy.utils import WeChatSigner
 
         timestamp = timestamp or str(int(time.time()))
+        nonce = nonce or str(secrets.randbelow(10**10))  # WeChat sends a fresh nonce with every message
         signer = WeChatSigner()
         signer.add_data(self.app.config["WECHAT_OA_TOKEN"], timestamp, nonce)
         return {"signature": signer.signature, "timestamp": timestamp, "nonce": nonce}
