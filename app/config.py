@@ -85,6 +85,14 @@ class Config:
     BATCH_INLINE_RECOMPUTE_MAX = _env_int("BATCH_INLINE_RECOMPUTE_MAX", 500)
     RECOMPUTE_CHUNK_SIZE = _env_int("RECOMPUTE_CHUNK_SIZE", 2000)
     STAFF_TOKEN_TTL_SECONDS = _env_int("STAFF_TOKEN_TTL_SECONDS", 8 * 3600)
+    # Brute force (app/ratelimit.py; limits in the `limits` notation). Failed logins lock a staff username, and
+    # one client address, for the rest of the window; failed mini-program logins lock the address.
+    LOGIN_FAILURES_PER_USER = os.environ.get("LOGIN_FAILURES_PER_USER", "5 per 15 minutes")
+    LOGIN_FAILURES_PER_ADDRESS = os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20 per 15 minutes")
+    # Wrong name/ID answers when binding: per WeChat account, and per (account, ID number) so that strangers
+    # failing on an ID number never lock its owner out.
+    BIND_FAILURES_PER_ACCOUNT = os.environ.get("BIND_FAILURES_PER_ACCOUNT", "5 per hour")
+    BIND_FAILURES_PER_ACCOUNT_AND_ID = os.environ.get("BIND_FAILURES_PER_ACCOUNT_AND_ID", "3 per hour")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     API_TITLE = "信用分 API"

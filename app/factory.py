@@ -7,7 +7,7 @@ import base64
 from flask import Flask
 from flask_smorest import Api
 
-from app import docs_assets, request_guard
+from app import docs_assets, ratelimit, request_guard
 from app.config import PROJECT_ROOT, Config
 from app.db_pool import ping_after_idle
 from app.errors import register_error_handlers
@@ -35,6 +35,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
             ping_after_idle(engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     kv.init_app(app)
+    ratelimit.init_app(app)
     # One Api per app (it keeps the app and its spec), so tests and two-city runs can build several apps.
     use_chinese_messages()
     api = Api(app)
