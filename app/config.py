@@ -94,6 +94,8 @@ class Config:
     BIND_FAILURES_PER_ACCOUNT = os.environ.get("BIND_FAILURES_PER_ACCOUNT", "5 per hour")
     BIND_FAILURES_PER_ACCOUNT_AND_ID = os.environ.get("BIND_FAILURES_PER_ACCOUNT_AND_ID", "3 per hour")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none; trust no such header).
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
 
     API_TITLE = "信用分 API"
     API_VERSION = "v1"

@@ -12,13 +12,15 @@ from app.config import PROJECT_ROOT, Config
 from app.db_pool import ping_after_idle
 from app.errors import register_error_handlers
 from app.extensions import db, kv, migrate
-from app.logging_setup import configure_logging
+from app.logging_setup import configure_logging, install_json_logging
 from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
 from app.validation_messages import use_chinese_messages
 
 
 def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
+    # Before anything can log (first-look secrets are generated below): every line JSON, from the first.
+    install_json_logging(overrides.get("LOG_LEVEL", getattr(config, "LOG_LEVEL", Config.LOG_LEVEL)))
     instance_path = overrides.get("INSTANCE_PATH", getattr(config, "INSTANCE_PATH", Config.INSTANCE_PATH))
     app = Flask(__name__, instance_path=str(instance_path))
     app.config.from_object(config)
@@ -40,6 +42,12 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     use_chinese_messages()
     api = Api(app)
     register_error_handlers(app)
+    if app.config["PROXY_COUNT"]:
+        # Behind N trusted proxies: the client address (login lockouts, rate limits) and scheme come from the
+        # X-Forwarded-* headers those proxies set, never from what a client sent.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     request_guard.register(app)
 
     _register_models()

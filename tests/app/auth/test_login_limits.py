@@ -45,3 +45,17 @@ def test_one_address_trying_many_usernames_is_stopped(app, client):
     response = _login(client, "clerk01", STAFF_PASSWORD, ip="10.0.0.9")
     assert response.status_code == 429 and response.get_json()["code"] == "login_locked"
     assert _login(client, "clerk01", STAFF_PASSWORD, ip="10.0.0.10").status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_lockout_follows_the_forwarded_address(app, twin_app):
+    proxied = twin_app(PROXY_COUNT=1, REDIS_URL=app.config.get("REDIS_URL")).test_client()
+    with app.app_context():
+        gen_staff("clerk01")
+    for n in range(20):
+        proxied.post("/api/v1/auth/token", json={"username": f"guess{n:02d}", "password": "wrong-password"},
+                     headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    locked = proxied.post("/api/v1/auth/token", json={"username": "clerk01", "password": STAFF_PASSWORD},
+                          headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    other = proxied.post("/api/v1/auth/token", json={"username": "clerk01", "password": STAFF_PASSWORD},
+                         headers={"X-Forwarded-For": "203.0.113.8"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert locked.status_code == 429 and other.status_code == 200
