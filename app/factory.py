@@ -7,7 +7,7 @@ import base64
 from flask import Flask
 from flask_smorest import Api
 
-from app import docs_assets, ratelimit, request_guard
+from app import docs_assets, metrics, ratelimit, request_guard
 from app.config import PROJECT_ROOT, Config
 from app.db_pool import ping_after_idle
 from app.errors import register_error_handlers
@@ -53,6 +53,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     _register_models()
     _register_blueprints(api)
     app.register_blueprint(docs_assets.blp)
+    metrics.init_app(app)
     _register_cli(app)
     return app
 
