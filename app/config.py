@@ -40,6 +40,10 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")  # None: in-process store (fakeredis)
     KEYS_DIR = Path(os.environ.get("KEYS_DIR", INSTANCE_PATH / "keys"))
     PII_KEY = os.environ.get("PII_KEY")  # base64 of 32 bytes; AES-GCM key for ID numbers and phones
+    # Rotating PII_KEY: the new key with a higher PII_KEY_VERSION (1-255, stored in each value), the old ones in
+    # PII_KEYS_PREVIOUS ("1:BASE64,..."), then `flask keys rotate-pii`, then drop the old ones.
+    PII_KEY_VERSION = _env_int("PII_KEY_VERSION", 1)
+    PII_KEYS_PREVIOUS = os.environ.get("PII_KEYS_PREVIOUS")
     BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY")  # base64; HMAC key for lookups by ID number
     # base64 of 32 bytes; keys the pseudonym a credit code carries. Never rotate it: every citizen would get a new
     # pseudonym (and fresh per-offer limits).

@@ -15,6 +15,7 @@ from app.extensions import db, kv, migrate
 from app.logging_setup import configure_logging, install_json_logging
 from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
+from app.security.pii import parse_keys as parse_pii_keys
 from app.validation_messages import use_chinese_messages
 
 
@@ -69,9 +70,12 @@ def _load_secrets(app: Flask) -> None:
     keys_dir = app.config["KEYS_DIR"]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = base64.b64encode(load_or_create_secret(None, keys_dir, "secret_key")).decode()
+    version = int(app.config.get("PII_KEY_VERSION") or 1)
     app.extensions["pii_vault"] = PiiVault(
-        load_or_create_secret(app.config.get("PII_KEY"), keys_dir, "pii_key"),
+        parse_pii_keys(load_or_create_secret(app.config.get("PII_KEY"), keys_dir, "pii_key"), version,
+                       app.config.get("PII_KEYS_PREVIOUS")),
         load_or_create_secret(app.config.get("BLIND_INDEX_KEY"), keys_dir, "blind_index_key"),
+        current=version,
     )
 
 
