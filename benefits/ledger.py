@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.citizens.models import Citizen
 from app.citizens.service import has_consent
 from app.extensions import db
+from app.paging import Page, paginate
 from app.scoring import service as scoring
 from app.timeutil import city_today
 from benefits.catalog import get_scene
@@ -130,7 +131,7 @@ _VIEW_COLUMNS = (Redemption.ref, Offer.ref.label("offer_ref"), Offer.title, Scen
 
 def redemptions(page: int, per_page: int, *, citizen_id: int | None = None, merchant_id: int | None = None,
                 merchant_ref: str | None = None, offer_ref: str | None = None, redemption_ref: str | None = None,
-                date_from: date | None = None, date_to: date | None = None) -> tuple[list[dict], int]:
+                date_from: date | None = None, date_to: date | None = None) -> Page:
     """Newest first; never names the citizen (a caller that may see who redeemed asks per citizen)."""
     stmt = _redemption_rows(select(*_VIEW_COLUMNS))
     if citizen_id is not None:
@@ -148,9 +149,8 @@ def redemptions(page: int, per_page: int, *, citizen_id: int | None = None, merc
     if date_to:
         stmt = stmt.where(Redemption.city_day <= date_to)
     stmt = stmt.order_by(Redemption.redeemed_at.desc(), Redemption.id.desc())
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return [_redemption_view(row) for row in rows], total
+    result = paginate(stmt, page, per_page, scalars=False)
+    return result.with_items([_redemption_view(row) for row in result.items])
 
 
 def totals(*, merchant_id: int | None = None, merchant_ref: str | None = None, date_from: date | None = None,
@@ -190,7 +190,7 @@ def attempts_summary(*, merchant_ref: str | None = None, date_from: date | None 
 
 
 def attempts(page: int, per_page: int, *, merchant_ref: str | None = None, reason: str | None = None,
-             date_from: date | None = None, date_to: date | None = None) -> tuple[list[dict], int]:
+             date_from: date | None = None, date_to: date | None = None) -> Page:
     stmt = (select(Attempt.created_at, Attempt.reason, Attempt.eligible, Merchant.ref.label("merchant_ref"),
                    Merchant.name.label("merchant_name"), Offer.ref.label("offer_ref"), Offer.title,
                    Branch.name.label("branch_name"), Redemption.ref.label("redemption_ref"))
@@ -207,9 +207,9 @@ def attempts(page: int, per_page: int, *, merchant_ref: str | None = None, reaso
         stmt = stmt.where(Attempt.city_day >= date_from)
     if date_to:
         stmt = stmt.where(Attempt.city_day <= date_to)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return [{"at": row.created_at, "reason": row.reason, "eligible": row.eligible, "merchant_id": row.merchant_ref,
-             "merchant_name": row.merchant_name, "offer_id": row.offer_ref, "offer_title": row.title,
-             "branch_name": row.branch_name, "redemption_id": row.redemption_ref} for row in rows], total
+    result = paginate(stmt, page, per_page, scalars=False)
+    return result.with_items([
+        {"at": row.created_at, "reason": row.reason, "eligible": row.eligible, "merchant_id": row.merchant_ref,
+         "merchant_name": row.merchant_name, "offer_id": row.offer_ref, "offer_title": row.title,
+         "branch_name": row.branch_name, "redemption_id": row.redemption_ref} for row in result.items])
 

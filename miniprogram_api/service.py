@@ -23,6 +23,7 @@ from app.citizens.idnumber import InvalidIdNumber, parse_id_number
 from app.citizens.models import Citizen
 from app.errors import ApiError
 from app.extensions import db
+from app.paging import Page, paginate
 from app.records.models import Department, Record
 from app.scoring import service as scoring
 from app.scoring.models import Score, ScoreHistory
@@ -30,7 +31,6 @@ from app.security.pii import mask_name, mask_phone, vault
 from app.timeutil import CITY_TZ, city_today, utcnow
 from miniprogram_api import auth, cache, wechat
 from miniprogram_api.models import WeChatAccount
-from miniprogram_api.paging import Page, paginate
 from score_model import DIMENSION_NAMES, DIMENSIONS, Rules, RulesError, load_rules
 
 MP = "mp"
