@@ -21,6 +21,7 @@ scores_cli = AppGroup("scores", help="信用分计算")
 audit_cli = AppGroup("audit", help="全过程留痕")
 staff_cli = AppGroup("staff", help="信用中心工作人员账号")
 departments_cli = AppGroup("departments", help="数据报送部门与接口密钥")
+keys_cli = AppGroup("keys", help="个人信息加密密钥")
 
 _RESUME_KEY = "scores:recompute:all:cursor"
 
@@ -212,12 +213,29 @@ def create_department_user(code: str, username: str, password: str, display_name
     click.echo(f"created department user {username} ({code})")
 
 
+@keys_cli.command("rotate-pii")
+@click.option("--chunk-size", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+              help="rows per transaction")
+def rotate_pii_command(chunk_size: int):
+    """Re-encrypt every ID number, phone and partner key under the current PII_KEY (PII_KEY_VERSION); values
+    under a key listed in PII_KEYS_PREVIOUS, or written before key versions, are rewritten. Safe to re-run."""
+    from app.security.pii import vault
+    from app.security.rotation import rotate_pii
+
+    def progress(stats):
+        click.echo(f"  {stats.rows} values read, {stats.rewritten} rewritten", err=True)
+
+    stats = rotate_pii(chunk_size, on_chunk=progress)
+    click.echo(f"key version {vault().current}: {stats.rows} values read, {stats.rewritten} rewritten, "
+               f"{stats.changed_meanwhile} changed meanwhile (run again to cover them)")
+
+
 def register(app: Flask) -> None:
     from app.demo.cli import demo_cli
     from app.rights.cli import calendar_cli, rights_cli
     from app.rights.commitments_cli import commitments_cli
     from app.scheduler.cli import scheduler_cli
 
-    for group in (records_cli, scores_cli, audit_cli, staff_cli, departments_cli, demo_cli, scheduler_cli,
+    for group in (records_cli, scores_cli, audit_cli, staff_cli, departments_cli, keys_cli, demo_cli, scheduler_cli,
                   calendar_cli, rights_cli, commitments_cli):
         app.cli.add_command(group)

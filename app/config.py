@@ -40,6 +40,10 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")  # None: in-process store (fakeredis)
     KEYS_DIR = Path(os.environ.get("KEYS_DIR", INSTANCE_PATH / "keys"))
     PII_KEY = os.environ.get("PII_KEY")  # base64 of 32 bytes; AES-GCM key for ID numbers and phones
+    # Rotating PII_KEY: the new key with a higher PII_KEY_VERSION (1-255, stored in each value), the old ones in
+    # PII_KEYS_PREVIOUS ("1:BASE64,..."), then `flask keys rotate-pii`, then drop the old ones.
+    PII_KEY_VERSION = _env_int("PII_KEY_VERSION", 1)
+    PII_KEYS_PREVIOUS = os.environ.get("PII_KEYS_PREVIOUS")
     BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY")  # base64; HMAC key for lookups by ID number
     # base64 of 32 bytes; keys the pseudonym a credit code carries. Never rotate it: every citizen would get a new
     # pseudonym (and fresh per-offer limits).
@@ -95,6 +99,14 @@ class Config:
     BATCH_INLINE_RECOMPUTE_MAX = _env_int("BATCH_INLINE_RECOMPUTE_MAX", 500)
     RECOMPUTE_CHUNK_SIZE = _env_int("RECOMPUTE_CHUNK_SIZE", 2000)
     STAFF_TOKEN_TTL_SECONDS = _env_int("STAFF_TOKEN_TTL_SECONDS", 8 * 3600)
+    # Brute force (app/ratelimit.py; limits in the `limits` notation). Failed logins lock a staff username, and
+    # one client address, for the rest of the window; failed mini-program logins lock the address.
+    LOGIN_FAILURES_PER_USER = os.environ.get("LOGIN_FAILURES_PER_USER", "5 per 15 minutes")
+    LOGIN_FAILURES_PER_ADDRESS = os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20 per 15 minutes")
+    # Wrong name/ID answers when binding: per WeChat account, and per (account, ID number) so that strangers
+    # failing on an ID number never lock its owner out.
+    BIND_FAILURES_PER_ACCOUNT = os.environ.get("BIND_FAILURES_PER_ACCOUNT", "5 per hour")
+    BIND_FAILURES_PER_ACCOUNT_AND_ID = os.environ.get("BIND_FAILURES_PER_ACCOUNT_AND_ID", "3 per hour")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # The address partners and citizens reach this city at (https://credit.example.gov.cn): the URLs we publish
     # (/partner/v1/info) are built from it, never from a request's Host header. Unset only on a first look, where

@@ -6,21 +6,24 @@ import base64
 
 from flask import Flask
 
-from app import console, docs_assets, request_guard, web_assets
+from app import console, docs_assets, metrics, ratelimit, request_guard, web_assets
 from app.config import PROJECT_ROOT, Config
 from app.db_pool import ping_after_idle, remove_session_safely
 from app.errors import register_error_handlers
 from app.extensions import db, kv, migrate
-from app.logging_setup import configure_logging
+from app.logging_setup import configure_logging, install_json_logging
 from app.openapi import CityApi
 from app.routing import register_converters
 from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
+from app.security.pii import parse_keys as parse_pii_keys
 from app.validation_messages import use_chinese_messages
 from benefits import cashier
 
 
 def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
+    # Before anything can log (first-look secrets are generated below): every line JSON, from the first.
+    install_json_logging(overrides.get("LOG_LEVEL", getattr(config, "LOG_LEVEL", Config.LOG_LEVEL)))
     instance_path = overrides.get("INSTANCE_PATH", getattr(config, "INSTANCE_PATH", Config.INSTANCE_PATH))
     app = Flask(__name__, instance_path=str(instance_path))
     app.config.from_object(config)
@@ -38,6 +41,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
             ping_after_idle(engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     kv.init_app(app)
+    ratelimit.init_app(app)
     # One Api per app (it keeps the app and its spec), so tests and two-city runs can build several apps.
     use_chinese_messages()
     api = CityApi(app)
@@ -51,6 +55,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     web_assets.register(app)
     console.register(app)
     app.register_blueprint(cashier.blp)  # the cashier's page, /merchant/
+    metrics.init_app(app)
     _register_cli(app)
     _trust_proxies(app)
     return app
@@ -75,9 +80,12 @@ def _load_secrets(app: Flask) -> None:
     keys_dir = app.config["KEYS_DIR"]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = base64.b64encode(load_or_create_secret(None, keys_dir, "secret_key")).decode()
+    version = int(app.config.get("PII_KEY_VERSION") or 1)
     app.extensions["pii_vault"] = PiiVault(
-        load_or_create_secret(app.config.get("PII_KEY"), keys_dir, "pii_key"),
+        parse_pii_keys(load_or_create_secret(app.config.get("PII_KEY"), keys_dir, "pii_key"), version,
+                       app.config.get("PII_KEYS_PREVIOUS")),
         load_or_create_secret(app.config.get("BLIND_INDEX_KEY"), keys_dir, "blind_index_key"),
+        current=version,
     )
 
 

@@ -42,7 +42,6 @@ from benefits.schemas import (
     TerminalCreateSchema,
     TerminalIssuedSchema,
     TerminalSchema,
-    page_of,
 )
 
 blp = Blueprint("benefits_admin", __name__, url_prefix="/api/v1", description="信用中心：信易+场景、商户与权益",
@@ -98,8 +97,8 @@ def update_scene(body, code):
 @blp.response(200, MerchantPageSchema)
 @blp.doc(summary="信用惠民联盟商户列表", security=STAFF_AUTH)
 def list_merchants(query):
-    items, total = catalog.list_merchants(query["page"], query["per_page"], query["scene"], query["status"], query["q"])
-    return page_of(items, total, query)
+    return catalog.list_merchants(query["page"], query["per_page"], query["scene"], query["status"],
+                                  query["q"]).as_dict()
 
 
 @blp.route("/merchants", methods=["POST"])
@@ -192,9 +191,9 @@ def revoke_terminal(merchant_id, terminal_id):
 @blp.response(200, OfferPageSchema)
 @blp.doc(summary="权益列表", security=STAFF_AUTH)
 def list_offers(query):
-    items, total = catalog.list_offers(query["page"], query["per_page"], query["merchant_id"], query["scene"],
-                                       query["status"])
-    return page_of([_offer_view(offer) for offer in items], total, query)
+    page = catalog.list_offers(query["page"], query["per_page"], query["merchant_id"], query["scene"],
+                               query["status"])
+    return page.as_dict([_offer_view(offer) for offer in page.items])
 
 
 @blp.route("/offers", methods=["POST"])
@@ -235,10 +234,9 @@ def update_offer(body, offer_id):
 @blp.response(200, RedemptionPageSchema)
 @blp.doc(summary="全部核销记录（不含居民身份）", security=STAFF_AUTH)
 def list_redemptions(query):
-    items, total = ledger.redemptions(query["page"], query["per_page"], merchant_ref=query["merchant_id"],
-                                      offer_ref=query["offer_id"], date_from=query["date_from"],
-                                      date_to=query["date_to"])
-    return page_of(items, total, query)
+    return ledger.redemptions(query["page"], query["per_page"], merchant_ref=query["merchant_id"],
+                              offer_ref=query["offer_id"], date_from=query["date_from"],
+                              date_to=query["date_to"]).as_dict()
 
 
 @blp.route("/redemptions/totals")
@@ -258,9 +256,8 @@ def totals(query):
 @blp.response(200, AttemptPageSchema)
 @blp.doc(summary="核验请求台账（每一次扫码及其结果）", security=STAFF_AUTH)
 def list_attempts(query):
-    items, total = ledger.attempts(query["page"], query["per_page"], merchant_ref=query["merchant_id"],
-                                   reason=query["reason"], date_from=query["date_from"], date_to=query["date_to"])
-    return page_of(items, total, query)
+    return ledger.attempts(query["page"], query["per_page"], merchant_ref=query["merchant_id"], reason=query["reason"],
+                           date_from=query["date_from"], date_to=query["date_to"]).as_dict()
 
 
 @blp.route("/citizens/<ref>/redemptions")
@@ -272,5 +269,4 @@ def citizen_redemptions(query, ref):
     citizen = citizens.get_by_ref(ref)
     audit.log(citizen.id, "benefits.redemptions.read", query["reason"])
     db.session.commit()
-    items, total = ledger.redemptions(query["page"], query["per_page"], citizen_id=citizen.id)
-    return page_of(items, total, query)
+    return ledger.redemptions(query["page"], query["per_page"], citizen_id=citizen.id).as_dict()

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app import local_cache
 from app.errors import ApiError
 from app.extensions import db
+from app.paging import Page, paginate
 from app.security.secrets_util import digest, new_secret
 from app.timeutil import utcnow
 from benefits.models import Branch, Merchant, Offer, Scene, Terminal
@@ -36,12 +37,6 @@ DEFAULT_SCENES: tuple[tuple[str, str, str, str], ...] = (
     ("jian", "信易健", "为守信主体提供校园健身便利、付费健身场馆优惠", "alliance"),
     ("yu", "信易娱", "为守信主体提供娱乐场所消费优惠", "alliance"),
 )
-
-
-def paginate(stmt, page: int, per_page: int) -> tuple[list, int]:
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return list(items), total
 
 
 # -- scenes ---------------------------------------------------------------------------------------------
@@ -130,7 +125,7 @@ def get_merchant(ref: str) -> Merchant:
 
 
 def list_merchants(page: int, per_page: int, scene: str | None = None, status: str | None = None,
-                   q: str | None = None) -> tuple[list[Merchant], int]:
+                   q: str | None = None) -> Page:
     stmt = select(Merchant).order_by(Merchant.id)
     if scene:
         stmt = stmt.where(Merchant.scenes.any(Scene.code == scene))
@@ -273,7 +268,7 @@ def update_offer(ref: str, changes: dict) -> Offer:
 
 
 def list_offers(page: int, per_page: int, merchant_ref: str | None = None, scene: str | None = None,
-                status: str | None = None) -> tuple[list[Offer], int]:
+                status: str | None = None) -> Page:
     stmt = select(Offer).order_by(Offer.id)
     if merchant_ref:
         stmt = stmt.where(Offer.merchant.has(Merchant.ref == merchant_ref))

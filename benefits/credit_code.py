@@ -11,10 +11,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app import ratelimit
 from app.citizens.models import Citizen
 from app.citizens.service import has_consent
 from app.errors import ApiError
-from app.extensions import db, kv
+from app.extensions import db
 from app.scoring import service as scoring
 from app.security.keys import load_or_create_secret
 from app.security.signing import b64url, b64url_decode, keyring
@@ -23,6 +24,7 @@ from benefits.models import Subject
 
 # A citizen refreshing the code by hand never comes near this; a script hammering the endpoint does.
 ISSUE_LIMIT_PER_MINUTE = 30
+TOO_MANY_CODES = ratelimit.Refusal("too_many_codes", "刷新信用码过于频繁，请 {minutes} 分钟后再试。")
 RESTRICTED_MESSAGE = ("您的信用等级目前为“受限”（存在失信被执行人或严重失信名单记录），暂不能享受信易+权益。"
                       "履行相关义务后可申请信用修复。")
 
@@ -63,14 +65,7 @@ def ensure_subject(citizen: Citizen) -> str:
 
 
 def _rate_limit(citizen: Citizen) -> None:
-    window = int(clock() // 60)
-    key = f"benefits:codes:{citizen.ref}:{window}"
-    pipe = kv.pipeline()
-    pipe.incr(key)
-    pipe.expire(key, 120)
-    count, _ = pipe.execute()
-    if count > ISSUE_LIMIT_PER_MINUTE:
-        raise ApiError(429, "too_many_codes", "刷新信用码过于频繁，请稍后再试。", headers={"Retry-After": "60"})
+    ratelimit.hit(f"{ISSUE_LIMIT_PER_MINUTE} per minute", TOO_MANY_CODES, "credit-codes", citizen.ref)
 
 
 def sign_code(citizen: Citizen, ttl: int | None = None) -> tuple[str, int, int, int]:

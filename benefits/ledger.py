@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.citizens.models import Citizen
 from app.citizens.service import has_consent
 from app.extensions import db
+from app.paging import Page, paginate
 from app.scoring import service as scoring
 from app.timeutil import CITY_TZ, city_today
 from benefits import credit_code
@@ -133,7 +134,7 @@ _VIEW_COLUMNS = (Redemption.ref, Offer.ref.label("offer_ref"), Offer.title, Scen
 def redemptions(page: int, per_page: int, *, citizen_id: int | None = None, merchant_id: int | None = None,
                 merchant_ref: str | None = None, offer_ref: str | None = None, redemption_ref: str | None = None,
                 terminal_id: int | None = None, date_from: date | None = None,
-                date_to: date | None = None) -> tuple[list[dict], int]:
+                date_to: date | None = None) -> Page:
     """Newest first; never names the citizen (a caller that may see who redeemed asks per citizen)."""
     stmt = _redemption_rows(select(*_VIEW_COLUMNS))
     if terminal_id is not None:
@@ -153,9 +154,8 @@ def redemptions(page: int, per_page: int, *, citizen_id: int | None = None, merc
     if date_to:
         stmt = stmt.where(Redemption.city_day <= date_to)
     stmt = stmt.order_by(Redemption.redeemed_at.desc(), Redemption.id.desc())
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return [_redemption_view(row) for row in rows], total
+    result = paginate(stmt, page, per_page, scalars=False)
+    return result.with_items([_redemption_view(row) for row in result.items])
 
 
 def terminal_today(terminal_id: int, limit: int = 100) -> dict:
@@ -163,7 +163,8 @@ def terminal_today(terminal_id: int, limit: int = 100) -> dict:
     when it may still be cancelled (None once cancelled or past the window)."""
     now = datetime.fromtimestamp(credit_code.clock(), UTC)
     today = now.astimezone(CITY_TZ).date()
-    items, total = redemptions(1, limit, terminal_id=terminal_id, date_from=today, date_to=today)
+    page = redemptions(1, limit, terminal_id=terminal_id, date_from=today, date_to=today)
+    items, total = page.items, page.total
     for item in items:
         until = item["redeemed_at"] + CANCEL_WINDOW
         item["cancellable_until"] = until if item["status"] == "redeemed" and now < until else None
@@ -207,7 +208,7 @@ def attempts_summary(*, merchant_ref: str | None = None, date_from: date | None 
 
 
 def attempts(page: int, per_page: int, *, merchant_ref: str | None = None, reason: str | None = None,
-             date_from: date | None = None, date_to: date | None = None) -> tuple[list[dict], int]:
+             date_from: date | None = None, date_to: date | None = None) -> Page:
     stmt = (select(Attempt.created_at, Attempt.reason, Attempt.eligible, Merchant.ref.label("merchant_ref"),
                    Merchant.name.label("merchant_name"), Offer.ref.label("offer_ref"), Offer.title,
                    Branch.name.label("branch_name"), Redemption.ref.label("redemption_ref"))
@@ -224,9 +225,9 @@ def attempts(page: int, per_page: int, *, merchant_ref: str | None = None, reaso
         stmt = stmt.where(Attempt.city_day >= date_from)
     if date_to:
         stmt = stmt.where(Attempt.city_day <= date_to)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return [{"at": row.created_at, "reason": row.reason, "eligible": row.eligible, "merchant_id": row.merchant_ref,
-             "merchant_name": row.merchant_name, "offer_id": row.offer_ref, "offer_title": row.title,
-             "branch_name": row.branch_name, "redemption_id": row.redemption_ref} for row in rows], total
+    result = paginate(stmt, page, per_page, scalars=False)
+    return result.with_items([
+        {"at": row.created_at, "reason": row.reason, "eligible": row.eligible, "merchant_id": row.merchant_ref,
+         "merchant_name": row.merchant_name, "offer_id": row.offer_ref, "offer_title": row.title,
+         "branch_name": row.branch_name, "redemption_id": row.redemption_ref} for row in result.items])
 

@@ -30,7 +30,6 @@ from benefits.schemas import (
     TotalSchema,
     VerificationRequestSchema,
     VerificationResultSchema,
-    page_of,
 )
 
 blp = Blueprint("merchant", __name__, url_prefix="/merchant/v1", description="商户终端：扫码核验")
@@ -77,7 +76,7 @@ def verify(body):
 @blp.doc(summary="撤销本商户 30 分钟内的核销（次数和名额退回）", security=TERMINAL_AUTH)
 def cancel(redemption_id):
     redemption = verification.cancel(g.terminal, redemption_id)
-    items, _ = ledger.redemptions(1, 1, merchant_id=g.terminal.merchant_id, redemption_ref=redemption.ref)
+    items = ledger.redemptions(1, 1, merchant_id=g.terminal.merchant_id, redemption_ref=redemption.ref).items
     return items[0]
 
 
@@ -87,10 +86,9 @@ def cancel(redemption_id):
 @blp.response(200, RedemptionPageSchema)
 @blp.doc(summary="本商户的核销记录", security=TERMINAL_AUTH)
 def redemptions(query):
-    items, total = ledger.redemptions(query["page"], query["per_page"], merchant_id=g.terminal.merchant_id,
-                                      offer_ref=query["offer_id"], date_from=query["date_from"],
-                                      date_to=query["date_to"])
-    return page_of(items, total, query)
+    return ledger.redemptions(query["page"], query["per_page"], merchant_id=g.terminal.merchant_id,
+                              offer_ref=query["offer_id"], date_from=query["date_from"],
+                              date_to=query["date_to"]).as_dict()
 
 
 @blp.route("/totals")

@@ -34,10 +34,6 @@ class PeriodQuerySchema(Schema):
             raise ValidationError("起始日期不能晚于结束日期。", "to")
 
 
-def page_of(items, total: int, query: dict) -> dict:
-    return {"items": items, "total": total, "page": query["page"], "per_page": query["per_page"]}
-
-
 # -- scenes ---------------------------------------------------------------------------------------------
 
 class SceneSchema(Schema):
@@ -127,6 +123,7 @@ class MerchantPageSchema(Schema):
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
+    pages = fields.Integer()
 
 
 class TerminalSchema(Schema):
@@ -225,6 +222,7 @@ class OfferPageSchema(Schema):
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
+    pages = fields.Integer()
 
 
 # -- ledger -------------------------------------------------------------------------------------------------
@@ -246,6 +244,7 @@ class RedemptionPageSchema(Schema):
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
+    pages = fields.Integer()
 
 
 class RedemptionQuerySchema(PageQuerySchema, PeriodQuerySchema):
@@ -308,6 +307,7 @@ class AttemptPageSchema(Schema):
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
+    pages = fields.Integer()
 
 
 # -- merchant terminal ----------------------------------------------------------------------------------

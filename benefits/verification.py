@@ -36,7 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import local_cache
+from app import local_cache, metrics
 from app.audit import service as audit
 from app.audit.service import Actor
 from app.citizens.models import Citizen, Consent
@@ -230,6 +230,7 @@ class _Ledger:
     masked_name: str | None = None
 
     def _write(self, reason: str, eligible: bool, redemption_id: int | None) -> None:
+        metrics.VERIFICATIONS.labels(reason).inc()
         db.session.connection().execute(_INSERT_ATTEMPT, {
             "created_at": self.now, "city_day": self.today, "terminal_id": self.terminal.id,
             "merchant_id": self.terminal.merchant_id, "offer_id": self.offer_id, "branch_id": self.branch_id,

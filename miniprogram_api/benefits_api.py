@@ -10,7 +10,6 @@ from benefits.schemas import (
     OffersQuerySchema,
     PageQuerySchema,
     RedemptionPageSchema,
-    page_of,
 )
 from miniprogram_api.auth import citizen_required
 
@@ -42,5 +41,4 @@ def issue_credit_code():
 @blp.response(200, RedemptionPageSchema)
 @blp.doc(summary="我的权益使用记录", security=CITIZEN_AUTH)
 def redemptions(query):
-    items, total = ledger.redemptions(query["page"], query["per_page"], citizen_id=g.citizen.id)
-    return page_of(items, total, query)
+    return ledger.redemptions(query["page"], query["per_page"], citizen_id=g.citizen.id).as_dict()

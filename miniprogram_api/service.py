@@ -15,13 +15,15 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import ratelimit
 from app.audit import service as audit
 from app.auth.models import StaffUser
 from app.citizens import service as citizens
 from app.citizens.idnumber import InvalidIdNumber, parse_id_number
 from app.citizens.models import Citizen
 from app.errors import ApiError
-from app.extensions import db, kv
+from app.extensions import db
+from app.paging import Page, paginate
 from app.records.models import Department, Record
 from app.scoring import service as scoring
 from app.scoring.models import Score, ScoreHistory
@@ -29,13 +31,12 @@ from app.security.pii import mask_name, mask_phone, vault
 from app.timeutil import CITY_TZ, city_today, utcnow
 from miniprogram_api import auth, cache, wechat
 from miniprogram_api.models import WeChatAccount
-from miniprogram_api.paging import Page, paginate
 from score_model import DIMENSION_NAMES, DIMENSIONS, Rules, RulesError, load_rules
 
 MP = "mp"
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
-BIND_MAX_FAILURES = 5
-BIND_WINDOW_SECONDS = 3600
+LOGIN_LOCKED = ratelimit.Refusal("login_locked", "登录失败次数过多，请 {minutes} 分钟后再试。")
+BIND_LOCKED = ratelimit.Refusal("too_many_attempts", "身份核验失败次数过多，请约 {minutes} 分钟后再试。")
 HISTORY_MONTHS = 12
 
 STATUS_NAMES = {"active": "有效", "disputed": "异议处理中", "repaired": "已修复", "revoked": "已撤销",
@@ -89,7 +90,14 @@ def _session_answer(account: WeChatAccount, pair: auth.TokenPair) -> dict:
 
 def login(code: str) -> dict:
     """``wx.login()`` code -> our tokens. The openid is all we learn; WeChat's session key is never kept."""
-    identity = wechat.code_to_session(code)
+    limit, keys = current_app.config["LOGIN_FAILURES_PER_ADDRESS"], ("mp-login-address", ratelimit.client_ip())
+    ratelimit.check(limit, LOGIN_LOCKED, *keys)
+    try:
+        identity = wechat.code_to_session(code)
+    except ApiError as error:
+        if error.code == "invalid_code":  # someone trying codes: only WeChat can hand out valid ones
+            ratelimit.count(limit, *keys)
+        raise
     account = _mp_account(identity["openid"])
     if account is None:
         account = WeChatAccount(app_kind=MP, openid=identity["openid"], unionid=identity["unionid"])
@@ -128,28 +136,13 @@ def logout(refresh_token: str | None) -> None:
 # --------------------------------------------------------------------------------------------------------
 
 
-def _failure_keys(account: WeChatAccount, id_number: str) -> list[str]:
-    # The ID number only ever appears as its keyed blind index: the key-value store never sees it in clear.
-    return [f"mp:bind-fail:account:{account.ref}", f"mp:bind-fail:id:{citizens.id_index(id_number)}"]
-
-
-def _check_attempts(keys: list[str]) -> None:
-    for key in keys:
-        failures = kv.get(key)
-        if failures is not None and int(failures) >= BIND_MAX_FAILURES:
-            wait = max(kv.ttl(key), 60)
-            raise ApiError(429, "too_many_attempts",
-                           f"身份核验失败次数过多，请约 {(wait + 59) // 60} 分钟后再试。",
-                           headers={"Retry-After": str(wait)})
-
-
-def _count_failure(keys: list[str]) -> None:
-    pipe = kv.pipeline()
-    for key in keys:
-        # SET NX with the expiry first, then INCR (which keeps it): a counter can never outlive its window.
-        pipe.set(key, 0, ex=BIND_WINDOW_SECONDS, nx=True)
-        pipe.incr(key)
-    pipe.execute()
+def _failure_limits(account: WeChatAccount, id_number: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Per account, and per (account, ID number): never per ID number alone, or a stranger who knows a name and an
+    ID number could lock its owner out. The ID number only ever appears as its keyed blind index."""
+    config = current_app.config
+    return [(config["BIND_FAILURES_PER_ACCOUNT"], ("mp-bind-fail-account", account.ref)),
+            (config["BIND_FAILURES_PER_ACCOUNT_AND_ID"],
+             ("mp-bind-fail-account-id", account.ref, citizens.id_index(id_number)))]
 
 
 def _names_match(registered: str, given: str) -> bool:
@@ -167,11 +160,13 @@ def bind(account: WeChatAccount, name: str, id_number: str, phone: str, scoring_
         resident = parse_id_number(id_number)
     except InvalidIdNumber as error:
         raise ApiError(422, error.code, error.message, {"id_number": [error.message]}) from None
-    keys = _failure_keys(account, resident.number)
-    _check_attempts(keys)
+    limits = _failure_limits(account, resident.number)
+    for limit, keys in limits:
+        ratelimit.check(limit, BIND_LOCKED, *keys)
     citizen = citizens.find_by_id_number(resident.number)
     if citizen is None or not _names_match(citizen.name, name or ""):
-        _count_failure(keys)
+        for limit, keys in limits:
+            ratelimit.count(limit, *keys)
         # The registered person sees that someone tried their identity ("who looked at my data"). An unknown ID
         # number is logged too (without a subject), so both cases take the same time: the answer must not be a
         # registry oracle, neither by its words nor by its timing.
@@ -212,7 +207,8 @@ def bind(account: WeChatAccount, name: str, id_number: str, phone: str, scoring_
         raise _bound_elsewhere() from None
     db.session.refresh(account)
     cache.remember_account(account)
-    kv.delete(keys[0])
+    for limit, keys in limits:
+        ratelimit.clear(limit, *keys)
     scoring.recompute_citizen(citizen, reason="微信小程序绑定并授权后计算")
     return citizen
 

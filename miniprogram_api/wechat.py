@@ -2,21 +2,21 @@
 
 Every call builds a small client pointed at ``WECHAT_API_BASE`` (api.weixin.qq.com in production, the local
 stand-in in the demo and the tests), so the same code path runs everywhere. The ``cgi-bin/token`` access token
-is shared by all workers through the key-value store and refreshed by one of them at a time (``SET NX`` lock):
+is shared by all workers through the key-value store and refreshed by one of them at a time (redis-py's ``Lock``):
 every refresh rotates the token at WeChat, so racing refreshes would invalidate each other's tokens.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import re
-import secrets
-import time
 
 import requests
 from flask import current_app
+from redis.exceptions import LockNotOwnedError
 from wechatpy import WeChatClient
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import WeChatClientException
@@ -156,30 +156,27 @@ class CityWeChatClient(WeChatClient):
             if self._forced_refreshes:
                 raise WeChatClientException(40001, "access token rejected after refresh", client=self)
             self._forced_refreshes += 1
-        lock_key = f"{_LOCK_PREFIX}:{self.appid}"
-        deadline = time.monotonic() + (self.timeout or 3) + 1
-        while True:
+        current = self.session.get(self.access_token_key)
+        if current is not None and current != seen:
+            return {"access_token": current}  # another worker refreshed meanwhile
+        # redis-py's Lock: a random token per holder, released by an atomic compare-and-delete (a Lua script), so a
+        # holder whose lock expired can never delete the next holder's.
+        lock = kv.client.lock(f"{_LOCK_PREFIX}:{self.appid}", timeout=_LOCK_SECONDS, sleep=0.05,
+                              blocking_timeout=(self.timeout or 3) + 1)
+        if not lock.acquire():
+            raise requests.Timeout("waited too long for another worker's access token refresh")
+        try:
+            # Checked again under the lock: the previous holder may have stored one just before releasing.
             current = self.session.get(self.access_token_key)
             if current is not None and current != seen:
-                return {"access_token": current}  # another worker refreshed meanwhile
-            mine = secrets.token_hex(8)
-            if kv.set(lock_key, mine, nx=True, ex=_LOCK_SECONDS):
-                try:
-                    # Checked again under the lock: the previous holder may have stored one just before releasing.
-                    current = self.session.get(self.access_token_key)
-                    if current is not None and current != seen:
-                        return {"access_token": current}
-                    return self._fetch_access_token(
-                        url=self.API_BASE_URL + "token",
-                        params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-                    )
-                finally:
-                    # Another holder only exists if ours expired; then the key is theirs to delete.
-                    if kv.get(lock_key) == mine:
-                        kv.delete(lock_key)
-            if time.monotonic() > deadline:
-                raise requests.Timeout("waited too long for another worker's access token refresh")
-            time.sleep(0.05)
+                return {"access_token": current}
+            return self._fetch_access_token(
+                url=self.API_BASE_URL + "token",
+                params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+            )
+        finally:
+            with contextlib.suppress(LockNotOwnedError):  # ours expired meanwhile: nothing of ours to release
+                lock.release()
 
 
 # The chatbot must answer within WeChat's 5 s, and a first message may need a token and then user/info.

@@ -50,6 +50,7 @@ def _clean_state(request):
             db.session.execute(delete(table))
         db.session.commit()
         app.extensions["kv_client"].flushdb()
+        app.extensions["rate_limiter"].reset()  # its memory store on the embedded default
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import ratelimit
 from app.auth.models import STAFF_ROLES, DepartmentUser, StaffToken, StaffUser
 from app.errors import ApiError
 from app.extensions import db
@@ -31,12 +32,29 @@ def create_staff(username: str, password: str, role: str = "staff", display_name
     return user
 
 
+LOGIN_LOCKED = ratelimit.Refusal("login_locked", "登录失败次数过多，账号已临时锁定，请 {minutes} 分钟后再试。")
+
+
+def _login_limits(username: str) -> list[tuple[str, tuple[str, ...]]]:
+    config = current_app.config
+    # A digest keeps the limiter's keys free of whatever was typed as a username.
+    return [(config["LOGIN_FAILURES_PER_USER"], ("staff-login-user", digest(username.casefold()))),
+            (config["LOGIN_FAILURES_PER_ADDRESS"], ("login-address", ratelimit.client_ip()))]
+
+
 def issue_staff_token(username: str, password: str) -> tuple[str, int]:
+    limits = _login_limits(username)
+    for limit, keys in limits:  # locked: refused before the password is even looked at
+        ratelimit.check(limit, LOGIN_LOCKED, *keys)
     user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
     if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        for limit, keys in limits:
+            ratelimit.count(limit, *keys)
         raise ApiError(401, "invalid_credentials", "用户名或密码不正确。")
+    user_limit, user_keys = limits[0]
+    ratelimit.clear(user_limit, *user_keys)  # a success starts the count afresh
     ttl = current_app.config["STAFF_TOKEN_TTL_SECONDS"]
     token = new_secret("st")
     now = utcnow()

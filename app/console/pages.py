@@ -165,7 +165,8 @@ def merchants():
     scene = request.args.get("scene") or None
     status = request.args.get("status") if request.args.get("status") in ("active", "suspended") else None
     page = page_number()
-    items, total = catalog.list_merchants(page, PER_PAGE, scene=scene, status=status, q=q)
+    found = catalog.list_merchants(page, PER_PAGE, scene=scene, status=status, q=q)
+    items, total = found.items, found.total
     return render_template("console/merchants.html", merchants=items, total=total, page=page, per_page=PER_PAGE,
                            scenes=catalog.list_scenes(), filters={"q": q or "", "scene": scene, "status": status},
                            errors={}, form={})
@@ -180,7 +181,8 @@ def merchant_create():
         db.session.commit()
     except (ValidationError, ApiError) as error:
         db.session.rollback()
-        items, total = catalog.list_merchants(1, PER_PAGE)
+        found = catalog.list_merchants(1, PER_PAGE)
+        items, total = found.items, found.total
         return render_template("console/merchants.html", merchants=items, total=total, page=1, per_page=PER_PAGE,
                                scenes=catalog.list_scenes(), filters={"q": "", "scene": None, "status": None},
                                errors=form_errors(error), form=request.form), 422
@@ -189,7 +191,7 @@ def merchant_create():
 
 
 def _merchant_page(merchant, *, issued=None, errors=None, status=200):
-    offers, _ = catalog.list_offers(1, 100, merchant_ref=merchant.ref)
+    offers = catalog.list_offers(1, 100, merchant_ref=merchant.ref).items
     return render_template("console/merchant.html", merchant=merchant, terminals=catalog.terminals_of(merchant),
                            offers=offers, issued=issued, errors=errors or {}, today=city_today(),
                            offer_state=catalog.offer_state), status
@@ -245,14 +247,15 @@ def offers():
     status = request.args.get("status") if request.args.get("status") in ("active", "paused") else None
     merchant_ref = request.args.get("merchant") or None
     page = page_number()
-    items, total = catalog.list_offers(page, PER_PAGE, merchant_ref=merchant_ref, scene=scene, status=status)
+    found = catalog.list_offers(page, PER_PAGE, merchant_ref=merchant_ref, scene=scene, status=status)
+    items, total = found.items, found.total
     return render_template("console/offers.html", offers=items, total=total, page=page, per_page=PER_PAGE,
                            scenes=catalog.list_scenes(), filters={"scene": scene, "status": status},
                            today=city_today(), offer_state=catalog.offer_state)
 
 
 def _offer_form(errors=None, form=None, status=200):
-    merchants_list, _ = catalog.list_merchants(1, 500)
+    merchants_list = catalog.list_merchants(1, 500).items
     return render_template("console/offer_new.html", merchants=merchants_list, scenes=catalog.list_scenes(),
                            levels=[entry for entry in level_names() if entry["level"] > 0], errors=errors or {},
                            form=form or {}), status

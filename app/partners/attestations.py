@@ -27,11 +27,12 @@ from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from app import ratelimit
 from app.audit import service as audit
 from app.citizens.models import Citizen, Consent
 from app.citizens.service import has_consent
 from app.errors import ApiError
-from app.extensions import db, kv
+from app.extensions import db
 from app.partners import jws
 from app.partners import service as registry
 from app.partners.models import Attestation, Partner
@@ -44,6 +45,7 @@ from app.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 ISSUE_LIMIT_PER_MINUTE = 10
+TOO_MANY_ATTESTATIONS = ratelimit.Refusal("too_many_attestations", "申请互认证明过于频繁，请 {minutes} 分钟后再试。")
 # Any fixed number: revocations take feed positions one transaction at a time (PostgreSQL advisory lock).
 _FEED_LOCK_ID = 0x5A0C1B
 _CURSOR_PREFIX = "r1:"
@@ -62,14 +64,7 @@ def clock() -> float:
 # -- issuing --------------------------------------------------------------------------------------------
 
 def _rate_limit(citizen: Citizen) -> None:
-    key = f"partners:attest:{citizen.ref}:{int(clock() // 60)}"
-    pipe = kv.pipeline()
-    pipe.incr(key)
-    pipe.expire(key, 120)
-    count, _ = pipe.execute()
-    if count > ISSUE_LIMIT_PER_MINUTE:
-        raise ApiError(429, "too_many_attestations", "申请互认证明过于频繁，请稍后再试。",
-                       headers={"Retry-After": "60"})
+    ratelimit.hit(f"{ISSUE_LIMIT_PER_MINUTE} per minute", TOO_MANY_ATTESTATIONS, "partner-attestations", citizen.ref)
 
 
 def issue(citizen: Citizen, partner_code: str) -> dict:

@@ -85,7 +85,7 @@ def _credit_code(token: str, now: float) -> PartnerHolder:
     public = registry.public_key(partner, claims.kid)
     if public is None:
         raise codes.CodeRefused("unknown_key")
-    if not jws.verify_signature(public, signing_input, signature):
+    if not jws.verify_raw(public, signing_input, signature):
         raise codes.CodeRefused("bad_signature")
     if now > claims.expires_at:
         raise codes.CodeRefused("expired")
@@ -95,7 +95,7 @@ def _credit_code(token: str, now: float) -> PartnerHolder:
 
 def _attestation(token: str, now: float) -> PartnerHolder:
     try:
-        header, claims, signing_input, signature = jws.parse(token)
+        header, claims = jws.peek(token)
     except jws.JwsError as error:
         raise codes.CodeRefused(error.reason) from None
     issuer = claims.get("iss")
@@ -105,13 +105,13 @@ def _attestation(token: str, now: float) -> PartnerHolder:
     partner = None
     if issuer == own:  # one of ours, shown here instead of in the city it was made for
         key = keyring().get(header["kid"])
-        public = key.public if key else None
+        public = key.jose_public() if key else None
     else:
         partner = _partner(issuer)
         public = registry.public_key(partner, header["kid"])
     if public is None:
         raise codes.CodeRefused("unknown_key")
-    if not jws.verify_signature(public, signing_input, signature):
+    if not jws.verify(token, public):
         raise codes.CodeRefused("bad_signature")
     audience = claims.get("aud")
     if not (audience == own or (isinstance(audience, list) and own in audience)) or partner is None:

@@ -1,22 +1,29 @@
-"""Compact JWS with Ed25519 signatures only: what partner cities exchange (attestations, API tokens).
+"""Compact JWS with Ed25519 signatures: what partner cities exchange (attestations, API tokens), on joserfc.
 
-Deliberately narrow: one algorithm, no ``crit``, no embedded keys (``jwk``, ``jku``, ``x5u`` are refused), keys
-only from the registry. Any standard JOSE library produces and verifies the same tokens (tests check ours with
-joserfc). No I/O here.
+joserfc does the JOSE work (serialisation, JWK import, signature checks). What stays here is our policy, kept
+narrow on purpose: Ed25519 only (``EdDSA`` or its RFC 9864 name ``Ed25519``), a ``kid`` in every header, no
+``crit`` and no embedded or remote keys (``jwk``, ``jku``, ``x5u``, ``x5c`` are refused), keys only from our
+registry, and the refusal reasons our callers map to stable codes. No I/O here.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import warnings
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from joserfc import jws as jose_jws
+from joserfc import jwt as jose_jwt
+from joserfc.errors import BadSignatureError, JoseError, SecurityWarning
+from joserfc.jwk import OKPKey
 
-from app.security.signing import ALG, SigningKey, b64url, b64url_decode
+from app.security.signing import ALG, SigningKey
 
 # We sign with "EdDSA" (RFC 8037, what every JOSE library of today verifies); RFC 9864 names the same algorithm
-# on Ed25519 keys "Ed25519", which newer partners may send: both are accepted, nothing else.
-ACCEPTED_ALGS = frozenset({ALG, "Ed25519"})
+# on Ed25519 keys "Ed25519", which newer partners may send: both are accepted, nothing else. joserfc warns that
+# "EdDSA" is deprecated by RFC 9864; it is still what partners verify, so the warning is expected here.
+ACCEPTED_ALGS = [ALG, "Ed25519"]
+warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
 MAX_LENGTH = 4096
 _SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 _KID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -31,14 +38,8 @@ class JwsError(Exception):
         self.reason = reason
 
 
-def _json_segment(data: dict) -> str:
-    return b64url(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
-
-
 def sign(claims: dict, key: SigningKey, typ: str = "JWT") -> str:
-    header = {"alg": ALG, "kid": key.kid, "typ": typ}
-    signing_input = f"{_json_segment(header)}.{_json_segment(claims)}"
-    return f"{signing_input}.{b64url(key.sign(signing_input.encode('ascii')))}"
+    return jose_jwt.encode({"alg": ALG, "kid": key.kid, "typ": typ}, claims, key.jose_private(), algorithms=[ALG])
 
 
 def looks_like_jws(token: str) -> bool:
@@ -46,37 +47,57 @@ def looks_like_jws(token: str) -> bool:
     return len(parts) == 3 and all(_SEGMENT.match(p) for p in parts)
 
 
-def parse(token: str) -> tuple[dict, dict, bytes, bytes]:
-    """Split and decode without verifying: (header, claims, signing input, signature)."""
+def peek(token: str) -> tuple[dict, dict]:
+    """(header, claims), decoded but not verified: enough to find the issuer and its key; JwsError if malformed."""
     if not isinstance(token, str) or len(token) > MAX_LENGTH or not looks_like_jws(token.strip()):
         raise JwsError("malformed")
-    head, body, sig = token.strip().split(".")
     try:
-        header = json.loads(b64url_decode(head))
-        claims = json.loads(b64url_decode(body))
-        signature = b64url_decode(sig)
-    except (ValueError, UnicodeDecodeError):
+        extracted = jose_jws.extract_compact(token.strip().encode("ascii"))
+        header, claims = extracted.headers(), json.loads(extracted.payload)
+    except (JoseError, ValueError, UnicodeDecodeError):
         raise JwsError("malformed") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise JwsError("malformed")
     if header.get("alg") not in ACCEPTED_ALGS or _FORBIDDEN_HEADERS & set(header):
         raise JwsError("malformed")
-    if not isinstance(header.get("kid"), str) or not _KID.match(header["kid"]) or len(signature) != 64:
+    if not isinstance(header.get("kid"), str) or not _KID.match(header["kid"]):
         raise JwsError("malformed")
-    return header, claims, f"{head}.{body}".encode("ascii"), signature
+    return header, claims
 
 
-def public_key_from_jwk(jwk: dict) -> Ed25519PublicKey | None:
-    """The Ed25519 key of a JWK, or None when the JWK is not a usable Ed25519 signing key."""
+def verify(token: str, public: OKPKey) -> bool:
+    """True when ``token`` (already accepted by :func:`peek`) carries a valid signature by ``public``."""
+    try:
+        jose_jws.deserialize_compact(token.strip(), public, algorithms=ACCEPTED_ALGS)
+    except BadSignatureError:
+        return False
+    except (JoseError, ValueError):
+        return False
+    return True
+
+
+def verify_raw(public: OKPKey, data: bytes, signature: bytes) -> bool:
+    """An Ed25519 signature over bytes of our own format (a partner's XYF1 credit code is not a JWS)."""
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        public.public_key.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def public_key_from_jwk(jwk: dict) -> OKPKey | None:
+    """The Ed25519 key of a JWK, or None when the JWK is not a usable public Ed25519 signing key."""
     if not isinstance(jwk, dict) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
         return None
     if jwk.get("use", "sig") != "sig" or jwk.get("alg", ALG) not in ACCEPTED_ALGS or "d" in jwk:
         return None
     try:
-        raw = b64url_decode(jwk.get("x", ""))
-        return Ed25519PublicKey.from_public_bytes(raw) if len(raw) == 32 else None
-    except (ValueError, TypeError):
+        key = OKPKey.import_key({name: jwk[name] for name in ("kty", "crv", "x") if name in jwk})
+    except (JoseError, ValueError, TypeError):
         return None
+    return key if len(key.public_key.public_bytes_raw()) == 32 else None
 
 
 def validate_jwks(jwks) -> list[str]:
@@ -94,18 +115,8 @@ def validate_jwks(jwks) -> list[str]:
     return kids
 
 
-def key_in(jwks: dict | None, kid: str) -> Ed25519PublicKey | None:
+def key_in(jwks: dict | None, kid: str) -> OKPKey | None:
     for jwk in (jwks or {}).get("keys", []) if isinstance(jwks, dict) else []:
         if isinstance(jwk, dict) and jwk.get("kid") == kid:
             return public_key_from_jwk(jwk)
     return None
-
-
-def verify_signature(public: Ed25519PublicKey, signing_input: bytes, signature: bytes) -> bool:
-    from cryptography.exceptions import InvalidSignature
-
-    try:
-        public.verify(signature, signing_input)
-    except InvalidSignature:
-        return False
-    return True

@@ -29,7 +29,7 @@ from score_model.partners import PartnerScale, ScaleError, build_scale
 
 log = logging.getLogger(__name__)
 
-_PSEUDONYM_KEY_PURPOSE = b"partner-pseudonym-key"
+PSEUDONYM_KEY_PURPOSE = b"partner-pseudonym-key"
 PLACEHOLDER_NOTE = "未公开——需与对方城市确认"
 
 
@@ -245,10 +245,10 @@ def pseudonym_key(partner: Partner) -> bytes:
     if partner.pseudonym_key_cipher is None:
         fresh = base64.b64encode(secrets.token_bytes(32)).decode()
         db.session.execute(update(Partner).where(Partner.id == partner.id, Partner.pseudonym_key_cipher.is_(None))
-                           .values(pseudonym_key_cipher=vault().encrypt(fresh, _PSEUDONYM_KEY_PURPOSE))
+                           .values(pseudonym_key_cipher=vault().encrypt(fresh, PSEUDONYM_KEY_PURPOSE))
                            .execution_options(synchronize_session=False))
         db.session.refresh(partner, ["pseudonym_key_cipher"])
-    return base64.b64decode(vault().decrypt(partner.pseudonym_key_cipher, _PSEUDONYM_KEY_PURPOSE))
+    return base64.b64decode(vault().decrypt(partner.pseudonym_key_cipher, PSEUDONYM_KEY_PURPOSE))
 
 
 def pseudonym(partner: Partner, citizen_ref: str) -> str:

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import metrics
 from app.audit import service as audit
 from app.citizens.idnumber import InvalidIdNumber, parse_id_number
 from app.citizens.models import Citizen
@@ -242,6 +243,11 @@ def _ingest_once(department: Department, rows: list, source: str, recompute_inli
         db.session.execute(update(Record), updates)
     result.accepted, result.updated = len(inserts), len(updates)
     result.rejected.sort(key=lambda entry: entry["index"])
+    for outcome, count in (("accepted", result.accepted), ("updated", result.updated),
+                           ("unchanged", result.unchanged)):
+        metrics.RECORDS_INGESTED.labels(outcome).inc(count)
+    for entry in result.rejected:
+        metrics.RECORDS_REJECTED.labels(entry["code"]).inc()
     if touched:
         for part in _chunks(sorted(touched)):
             db.session.execute(update(Citizen).where(Citizen.id.in_(part)).values(needs_recompute=True))

@@ -12,7 +12,6 @@ from app.auth.guards import department_required, staff_required
 from app.errors import ApiError
 from app.extensions import db
 from app.rights import calendar, cases, deadlines, evidence, messages, objections, repairs, stats
-from app.rights.models import RightsCase
 from app.rights.schemas import (
     AlertSchema,
     AnswerSchema,
@@ -121,20 +120,8 @@ def calendar_deadline(query):
 @blp.response(200, CasePageSchema)
 @blp.doc(summary="异议与修复案件：按状态、期限筛选，按期限排序", security=STAFF)
 def case_list(query):
-    from sqlalchemy import select
-
-    from miniprogram_api.paging import paginate
-
-    stmt = select(RightsCase)
-    if query["kind"]:
-        stmt = stmt.where(RightsCase.kind == query["kind"])
-    if query["state"] == "open":
-        stmt = stmt.where(RightsCase.state.in_(("received", "answered", "applied")))
-    elif query["state"]:
-        stmt = stmt.where(RightsCase.state == query["state"])
-    if query["due_before"]:
-        stmt = stmt.where(RightsCase.deadline <= query["due_before"])
-    page = paginate(stmt.order_by(RightsCase.deadline, RightsCase.id), query["page"], query["per_page"])
+    page = cases.list_cases(query["page"], query["per_page"], kind=query["kind"], state=query["state"],
+                            due_before=query["due_before"])
     return {**page.as_dict([cases.describe(c, audience="staff") for c in page.items]),
             "calendar_warning": calendar.missing_next_year_warning()}
 

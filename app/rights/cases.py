@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.audit.service import current_actor
 from app.errors import ApiError
 from app.extensions import db
+from app.paging import Page, paginate
 from app.records.models import Department, Record
 from app.rights import calendar, evidence
 from app.rights.models import OPEN_STATES, CaseEvent, RightsCase
@@ -182,3 +183,18 @@ def chat_summary(citizen_id: int, kind: str, recent_days: int = 30) -> list[str]
         else:
             lines.append(f"· {label}：{STATE_NAMES[case.state]}。{case.decision_reason or ''}".rstrip())
     return lines
+
+
+def list_cases(page: int, per_page: int, *, kind: str | None = None, state: str | None = None,
+               due_before: date | None = None) -> Page:
+    """Staff's queue: cases by kind and state ("open": not decided yet), the nearest deadline first."""
+    stmt = select(RightsCase)
+    if kind:
+        stmt = stmt.where(RightsCase.kind == kind)
+    if state == "open":
+        stmt = stmt.where(RightsCase.state.in_(OPEN_STATES))
+    elif state:
+        stmt = stmt.where(RightsCase.state == state)
+    if due_before:
+        stmt = stmt.where(RightsCase.deadline <= due_before)
+    return paginate(stmt.order_by(RightsCase.deadline, RightsCase.id), page, per_page)

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
+from app import metrics
 from app.audit import service as audit
 from app.audit.service import Actor
 from app.citizens.models import Citizen
@@ -145,7 +146,12 @@ def run_guarded(app, job_id: str, fire_time: datetime, guard_seconds: int = 3600
         from flask import g
 
         g.actor = Actor("job", job_id)
-        result = function()
+        metrics.JOB_RUNS.labels(job_id).inc()
+        try:
+            result = function()
+        except Exception:
+            metrics.JOB_FAILURES.labels(job_id).inc()
+            raise
         log.log(logging.DEBUG if quiet and not result else logging.INFO, "job done",
                 extra={"fields": {"job": job_id, "result": result}})
         return result

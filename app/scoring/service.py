@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import ARRAY, Integer, any_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app import metrics
 from app.audit import service as audit
 from app.citizens.models import Citizen
 from app.citizens.service import has_consent, scoring_consent_clause
@@ -138,7 +139,11 @@ def recompute(mode: str = "changed", *, citizen_ids: list[int] | None = None, ch
     chunk_size = chunk_size or current_app.config["RECOMPUTE_CHUNK_SIZE"]
     as_of, score_rules, stats = city_today(), rules(), RecomputeStats(last_citizen_id=start_after)
     for ids in _stream_ids(mode == "changed", chunk_size, start_after, citizen_ids):
+        processed, changed = stats.processed, stats.changed
         _recompute_chunk(ids, as_of, score_rules, stats, reason)
+        metrics.RECOMPUTED.labels("processed").inc(stats.processed - processed)
+        metrics.RECOMPUTED.labels("changed").inc(stats.changed - changed)
+        metrics.RECOMPUTE_LAST_ID.set(stats.last_citizen_id)
         if on_chunk:
             on_chunk(stats)
     # Marks of citizens without scoring consent would otherwise linger: no score is computed for them.

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -37,6 +36,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from joserfc.jwk import OKPKey
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +61,14 @@ def b64url_decode(text: str) -> bytes:
     return data
 
 
-def raw_public(public: Ed25519PublicKey) -> bytes:
-    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
 def jwk_thumbprint(public: Ed25519PublicKey) -> str:
-    """RFC 7638 thumbprint of the OKP key (members in lexicographic order, no whitespace)."""
-    canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": b64url(raw_public(public))},
-                           separators=(",", ":"), sort_keys=True)
-    return b64url(hashlib.sha256(canonical.encode()).digest())
+    """RFC 7638 thumbprint of the OKP key (joserfc)."""
+    return OKPKey.import_key(public).thumbprint()
 
 
 def public_jwk(public: Ed25519PublicKey, kid: str) -> dict:
-    return {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw_public(public)), "kid": kid, "use": "sig", "alg": ALG}
+    jwk = OKPKey.import_key(public).as_dict(private=False)
+    return {"kty": jwk["kty"], "crv": jwk["crv"], "x": jwk["x"], "kid": kid, "use": "sig", "alg": ALG}
 
 
 @dataclass(frozen=True)
@@ -99,6 +94,15 @@ class SigningKey:
 
     def public_jwk(self) -> dict:
         return public_jwk(self.public, self.kid)
+
+    def jose_public(self) -> OKPKey:
+        return OKPKey.import_key(self.public)
+
+    def jose_private(self) -> OKPKey:
+        """The key for joserfc to sign a JWS with (only the current key signs)."""
+        if self._private is None or self.state != "current":
+            raise RuntimeError(f"key {self.kid} is {self.state}; only the current key signs")
+        return OKPKey.import_key(self._private)
 
 
 class KeyRing:

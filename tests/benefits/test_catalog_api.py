@@ -167,3 +167,21 @@ def test_openapi_documents_the_benefits_endpoints(client):
                  "/mp/v1/me/offers", "/mp/v1/me/credit-code", "/mp/v1/me/redemptions"):
         assert path in spec["paths"], path
     assert "terminalKey" in spec["components"]["securitySchemes"]
+
+
+def test_every_paged_list_has_one_shape(app, client):
+    """Staff lists, the merchant's ledger and the citizen's lists answer {items, page, per_page, total, pages}."""
+    from tests.benefits.helpers import Shop
+    from tests.factories import staff_headers
+
+    with app.app_context():
+        headers = staff_headers(client)
+        shop = Shop(client)
+    paths = ("/api/v1/merchants", "/api/v1/offers", "/api/v1/redemptions", "/api/v1/verification-attempts")
+    answers = [client.get(path, headers=headers, query_string={"per_page": 1}).get_json() for path in paths]
+    merchant = client.get("/merchant/v1/redemptions", headers=shop.headers, query_string={"per_page": 1})
+    answers.append(merchant.get_json())
+    for answer in answers:
+        assert set(answer) == {"items", "page", "per_page", "total", "pages"}, answer
+        assert answer["per_page"] == 1 and answer["pages"] == answer["total"]
+    assert answers[0]["total"] == 1 and answers[0]["pages"] == 1

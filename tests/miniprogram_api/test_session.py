@@ -133,3 +133,15 @@ def test_concurrent_workers_refresh_the_access_token_once(app, wechat):
         thread.join()
     assert not errors and len(set(results)) == 8
     assert wechat.calls["cgi-bin/token"] == 1
+
+
+def test_wrong_login_codes_from_one_address_are_limited(client, wechat):
+    for n in range(30):
+        client.post("/mp/v1/session", json={"code": f"err-40029-{n}"}, environ_base={"REMOTE_ADDR": "10.1.0.1"})
+    response = client.post("/mp/v1/session", json={"code": "alice"}, environ_base={"REMOTE_ADDR": "10.1.0.1"})
+    assert response.status_code == 429
+    body = response.get_json()
+    assert body["code"] == "login_locked" and "登录失败次数过多" in body["message"]
+    assert int(response.headers["Retry-After"]) > 0
+    other = client.post("/mp/v1/session", json={"code": "alice"}, environ_base={"REMOTE_ADDR": "10.1.0.2"})
+    assert other.status_code == 200

@@ -50,6 +50,39 @@ def test_a_token_from_an_independent_jose_library_is_accepted(app, client):
     assert response.status_code == 200, response.get_json()
 
 
+@pytest.mark.parametrize("alg", ["EdDSA", "Ed25519"])
+def test_both_names_of_the_algorithm_are_accepted_and_the_jti_is_single_use(app, client, alg):
+    key = OKPKey.generate_key("Ed25519", parameters={"kid": "qjf-2026", "alg": alg, "use": "sig"})
+    with app.app_context():
+        registry.create_partner({"city_code": "330100", "city_name": "杭州", "score_name": "钱江分", "status": "active",
+                                 "jwks": {"keys": [key.as_dict(private=False)]}})
+        db.session.commit()
+    now = int(time.time())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        token = jwt.encode({"alg": alg, "kid": "qjf-2026"},
+                           {"iss": "330100", "aud": "330600", "iat": now, "exp": now + 60, "jti": "hz-req-000002"},
+                           key, algorithms=[alg])
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/partner/v1/revocations", headers=headers).status_code == 200
+    assert _refusal(client, headers) == (401, "replayed")
+
+
+def test_another_algorithm_or_an_embedded_key_is_malformed(app, client, hangzhou):
+    from joserfc.jwk import OctKey
+
+    now = int(time.time())
+    claims = {"iss": "330100", "aud": "330600", "iat": now, "exp": now + 60, "jti": "hz-req-000003"}
+    hmac_token = jwt.encode({"alg": "HS256", "kid": "k1"}, claims, OctKey.generate_key(256), algorithms=["HS256"])
+    assert _refusal(client, {"Authorization": f"Bearer {hmac_token}"}) == (401, "malformed_token")
+    key = OKPKey.generate_key("Ed25519")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        embedded = jwt.encode({"alg": "EdDSA", "kid": "k1", "jwk": key.as_dict(private=False)}, claims, key,
+                              algorithms=["EdDSA"])
+    assert _refusal(client, {"Authorization": f"Bearer {embedded}"}) == (401, "malformed_token")
+
+
 def test_every_refusal_has_its_own_code(app, client, hangzhou, tmp_path):
     now = int(time.time())
     assert _refusal(client, {}) == (401, "unauthorized")
@@ -136,9 +169,9 @@ def test_receipts_for_our_citizens_are_kept_idempotently_and_others_rejected(app
         db.session.commit()
         person = {"id": citizen.id, "headers": mp_headers(citizen)}
     issued = client.post("/mp/v1/me/attestations", json={"partner": "330100"}, headers=person["headers"]).get_json()
-    from app.partners.jws import parse
+    from app.partners.jws import peek
 
-    sub = parse(issued["attestation"])[1]["sub"]
+    sub = peek(issued["attestation"])[1]["sub"]
     good = _receipt(jti=issued["jti"], sub=sub)
     answer = client.post("/partner/v1/receipts", json={"receipts": [good, _receipt(id="hz-2", jti="y" * 22),
                                                                   _receipt(id="hz-3", jti=issued["jti"])]},

@@ -1,5 +1,6 @@
-"""Pages of a SQLAlchemy 2 select: the total comes from a COUNT over the same statement (flask-smorest's own
-helpers rely on the legacy ``Query.count()``)."""
+"""Pages of a SQLAlchemy 2 select, the one helper of every paged list: the total comes from a COUNT over the same
+statement (flask-smorest's own helpers rely on the legacy ``Query.count()``, and ``db.paginate`` on Flask's
+request args). Every paged answer has one shape: ``{items, page, per_page, total, pages}``."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ class Page:
     @property
     def pages(self) -> int:
         return (self.total + self.per_page - 1) // self.per_page
+
+    def with_items(self, items: list) -> Page:
+        return Page(list(items), self.page, self.per_page, self.total)
 
     def as_dict(self, items: list | None = None) -> dict:
         return {"items": self.items if items is None else items, "page": self.page, "per_page": self.per_page,

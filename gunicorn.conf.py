@@ -1,0 +1,59 @@
+"""gunicorn settings for production: ``gunicorn -c gunicorn.conf.py wsgi:app`` (gunicorn also reads this file by
+itself when started from the repository's root).
+
+Environment: ``GUNICORN_BIND`` (default 0.0.0.0:8000), ``WEB_CONCURRENCY`` (workers; default 2 × CPUs + 1 with
+REDIS_URL, else 1), ``GUNICORN_TIMEOUT`` (seconds, default 30), ``FORWARDED_ALLOW_IPS`` (the proxies trusted for
+X-Forwarded-Proto, default 127.0.0.1), ``PROMETHEUS_MULTIPROC_DIR`` (where the workers' metrics meet).
+"""
+
+import multiprocessing
+import os
+import shutil
+import sys
+
+_redis = bool(os.environ.get("REDIS_URL"))
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1 if _redis else 1))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # a worker silent this long is killed and replaced
+graceful_timeout = 30
+keepalive = 5
+max_requests = 10000  # recycle workers now and then (slow leaks), with jitter so they do not all restart at once
+max_requests_jitter = 1000
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = None  # the app writes its own access line (route template, no raw path): app/logging_setup.py
+
+# gunicorn's own lines (start-up, worker boots and deaths) in the same JSON as the app's.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "app.logging_setup.JsonFormatter"}},
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "root": {"level": os.environ.get("LOG_LEVEL", "INFO"), "handlers": ["json"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+    },
+}
+
+
+def on_starting(server):
+    # Without REDIS_URL every worker gets its own in-process store: refresh tokens, single-use codes, lockouts and
+    # rate limits would hold on one worker in N. Refuse instead of splitting them silently.
+    if server.cfg.workers > 1 and not _redis:
+        server.log.error(
+            "refusing to start %d workers without REDIS_URL: the embedded key-value store lives inside one "
+            "process, so sessions, single-use codes and rate limits would not be shared between workers. "
+            "Set REDIS_URL (production) or run one worker (-w 1).", server.cfg.workers)
+        sys.exit(3)
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:  # a fresh directory per start: files of dead workers from the last run would be counted again
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
