@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from flask import g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException
 
 from app.console import blp, security
 from app.errors import ApiError, error_body
 from app.extensions import db
 from app.timeutil import CITY_TZ, city_today
+
+_WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,12}$")
 
 ERROR_PAGES = {
     400: ("请求无效", "请返回上一页重试。"),
@@ -117,7 +120,27 @@ def load_form(schema: Schema, *, lists: tuple[str, ...] = (), checkboxes: tuple[
             data[key] = values
     for key in checkboxes:
         data[key] = key in request.form
-    return schema.load(data)
+    return schema.load(_as_json_types(schema, data))
+
+
+def _as_json_types(schema: Schema, data: dict) -> dict:
+    """A form is text, while the API's body schemas ask for JSON's own types: whole numbers typed into a number
+    field become integers here; anything else is left for the schema to refuse next to its field."""
+    typed = dict(data)
+    for name, field in schema.load_fields.items():
+        key = field.data_key or name
+        inner = getattr(field, "inner", None)
+        if key not in typed:
+            continue
+        if isinstance(field, fields.Integer):
+            typed[key] = _integer(typed[key])
+        elif isinstance(inner, fields.Integer) and isinstance(typed[key], list):
+            typed[key] = [_integer(value) for value in typed[key]]
+    return typed
+
+
+def _integer(value):
+    return int(value) if isinstance(value, str) and _WHOLE_NUMBER.match(value) else value
 
 
 def date_range(default_days: int, max_days: int = 3 * 366) -> tuple[date, date]:

@@ -118,7 +118,8 @@ def test_an_offer_is_created_from_the_form_and_bad_input_is_shown_next_to_the_fi
                        follow_redirects=True)
     assert good.status_code == 200
     assert "景区门票8折" in good.get_data(as_text=True)
-    offers, total = catalog.list_offers(1, 10, merchant_ref=merchant.ref)
+    found = catalog.list_offers(1, 10, merchant_ref=merchant.ref)
+    offers, total = found.items, found.total
     assert total == 1 and offers[0].min_level == 4 and offers[0].limit_per_day == 1
 
 
