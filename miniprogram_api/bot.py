@@ -270,7 +270,9 @@ def text_reply(openid: str, text: str) -> str:
     if "权益" in text:
         return _with_citizen(openid, benefits_text)
     if "承诺" in text:
-        return _with_citizen(openid, commitment_text)
+        answer = _commitments_of_follower(openid)
+        if answer is not None:
+            return answer  # otherwise (not bound, or WeChat busy): the general guide below
     for word, kind in CASE_WORDS.items():
         if word in text:
             return _with_citizen(openid, lambda citizen, kind=kind: cases_text(citizen, kind), guide=word)
@@ -348,6 +350,17 @@ def top_reasons(citizen: Citizen, count: int = 3) -> list[str]:
     ranked = sorted(kinds.items(), key=lambda item: (-abs(sum(item[1])), item[0][0]))
     return [f"{name}{f' {len(points)} 条' if len(points) > 1 else ''}（{'+' if up else ''}{sum(points)} 分）"
             for (name, up), points in ranked[:count]]
+
+
+def _commitments_of_follower(openid: str) -> str | None:
+    try:
+        citizen = citizen_for_openid(openid)
+    except ApiError:
+        return None
+    if citizen is None:
+        return None
+    g.actor = Actor("citizen", f"oa:{citizen.ref}")
+    return commitment_text(citizen)
 
 
 def commitment_text(citizen: Citizen) -> str:

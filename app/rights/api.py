@@ -87,13 +87,15 @@ def calendar_remove(day):
     db.session.commit()
 
 
-@blp.route("/rights/calendar/years/<int:year>", methods=["PUT"])
+@blp.route("/rights/calendar/years/<year>", methods=["PUT"])
 @staff_required()
 @blp.response(200, CalendarSchema)
 @blp.doc(summary="确认某年节假日安排已完整录入（此后跨入该年的期限不再是暂定）", security=STAFF)
 def calendar_confirm(year):
-    if not 2000 <= year <= 2100:
-        raise ApiError(422, "invalid_year", "年份应在 2000 到 2100 之间。")
+    # Parsed here, not by the route converter: a caller without credentials hears 401 whatever the year says.
+    if not (year.isascii() and year.isdigit() and 2000 <= int(year) <= 2100):
+        raise ApiError(422, "invalid_year", "年份应为 2000 到 2100 之间的四位数字。")
+    year = int(year)
     calendar.mark_year_known(year)
     audit.log(None, "rights.calendar.confirm", "工作人员确认年度节假日安排", {"year": year})
     db.session.commit()

@@ -90,6 +90,8 @@ def test_staff_calendar_api(app, client, seeded_calendar):
     assert response.status_code == 200 and response.get_json()["source"] == "staff"
     response = client.put("/api/v1/rights/calendar/years/2027", headers=headers)
     assert response.status_code == 200 and response.get_json()["warning"] is None
+    response = client.put("/api/v1/rights/calendar/years/twenty", headers=headers)
+    assert response.status_code == 422 and response.get_json()["code"] == "invalid_year"
     response = client.put("/api/v1/rights/calendar/2026-13-01", headers=headers, json={"is_workday": False,
                                                                                       "name": "x"})
     assert response.status_code == 422 and response.get_json()["code"] == "invalid_date"
