@@ -126,9 +126,11 @@ def _chain_round(batch: int) -> int:
             "prev_hash": prev_hash, "hash": link,
         })
         prev_hash = link
+    # Signed before the first write: on SQLite the write lock is held from the first insert to the commit.
+    checkpoint = _signed_checkpoint(seq, prev_hash)
     connection = db.session.connection()
     connection.execute(insert(AuditEntry.__table__), rows)
-    _sign_checkpoint(seq, prev_hash)
+    connection.execute(insert(AuditCheckpoint.__table__), [checkpoint])
     ids = [row.id for row in pending]
     for start in range(0, len(ids), _DELETE_CHUNK):
         connection.execute(delete(PendingAuditEntry.__table__)
@@ -145,17 +147,16 @@ def checkpoint_payload(city: str, seq: int, head_hash: str, signed_at: datetime)
                       sort_keys=True, separators=(",", ":")).encode()
 
 
-def _sign_checkpoint(seq: int, head_hash: str) -> None:
-    """Sign the new head in the transaction that linked it: a linked entry is never left without a checkpoint, so
-    an entry after the latest checkpoint was not written by the chainer."""
+def _signed_checkpoint(seq: int, head_hash: str) -> dict:
+    """The checkpoint row for a new head. It is inserted in the transaction that links the head: a linked entry is
+    never left without a checkpoint, so an entry after the latest checkpoint was not written by the chainer."""
     from flask import current_app
 
     from app.security.signing import b64url, keyring
 
     signed_at = utcnow().replace(microsecond=0)
     kid, signature = keyring().sign(checkpoint_payload(current_app.config["CITY_CODE"], seq, head_hash, signed_at))
-    db.session.connection().execute(insert(AuditCheckpoint.__table__), [{
-        "seq": seq, "head_hash": head_hash, "signed_at": signed_at, "kid": kid, "signature": b64url(signature)}])
+    return {"seq": seq, "head_hash": head_hash, "signed_at": signed_at, "kid": kid, "signature": b64url(signature)}
 
 
 def latest_checkpoint() -> dict | None:
@@ -179,7 +180,7 @@ def _checkpoint_first_head() -> None:
     _lock_chain()
     last = db.session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
     if last is not None:
-        _sign_checkpoint(last.seq, last.hash)
+        db.session.connection().execute(insert(AuditCheckpoint.__table__), [_signed_checkpoint(last.seq, last.hash)])
     db.session.commit()
 
 
