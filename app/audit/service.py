@@ -28,7 +28,7 @@ from sqlalchemy import Integer, cast, delete, func, insert, literal, null, selec
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditEntry, PendingAuditEntry
-from app.bulk import copy_rows
+from app.bulk import copy_rows, is_postgresql
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -91,16 +91,17 @@ def append(subject_ids: Iterable[int | None], action: str, reason: str, details:
     actor = actor or current_actor()
     details = details or {}
     now = utcnow()
-    if len(subjects) >= _COPY_FROM:
-        # A city-wide recompute writes one entry per changed score: COPY on PostgreSQL.
-        return copy_rows(db.session.connection(), PendingAuditEntry.__table__, _APPEND_COLUMNS,
-                         ((now, actor.type, actor.id, subject_id, action, reason, details) for subject_id in subjects),
-                         json_columns=("details",))
+    connection = db.session.connection()
+    if len(subjects) >= _COPY_FROM and is_postgresql(connection):
+        # A city-wide recompute writes one entry per changed score: COPY, the details serialised once.
+        shared = json.dumps(details, ensure_ascii=False)
+        return copy_rows(connection, PendingAuditEntry.__table__, _APPEND_COLUMNS,
+                         ((now, actor.type, actor.id, subject_id, action, reason, shared) for subject_id in subjects))
     rows = [{
         "occurred_at": now, "actor_type": actor.type, "actor_id": actor.id, "subject_id": subject_id,
         "action": action, "reason": reason, "details": details,
     } for subject_id in subjects]
-    db.session.connection().execute(insert(PendingAuditEntry.__table__), rows)
+    connection.execute(insert(PendingAuditEntry.__table__), rows)
     return len(rows)
 
 

@@ -26,11 +26,11 @@ from sqlalchemy.engine import Connection
 
 from app.audit import service as audit
 from app.bulk import copy_rows
-from app.citizens.service import ID_PURPOSE, PHONE_PURPOSE, id_index, validate_registration
+from app.citizens.service import ID_PURPOSE, PHONE_PURPOSE, validate_registration
 from app.errors import ApiError
 from app.extensions import db
 from app.security.pii import mask_id_number, mask_phone, vault
-from app.storable import contains_unstorable
+from app.storable import UNSTORABLE
 from app.timeutil import city_today, utcnow
 
 REGISTRY_DIGEST_PURPOSE = b"registry-row"
@@ -105,18 +105,18 @@ def read_rows(handle) -> Iterator[tuple[int, dict]]:
 
 def _clean(row: dict, today: date, pii) -> tuple:
     """One staging row (without line and ref) from a file row, or ApiError with the counter's code."""
-    if any(contains_unstorable(value) for value in row.values()):
+    if UNSTORABLE.search("".join(row.values())):
         raise ApiError(422, "invalid_characters", REJECTIONS["invalid_characters"])
     phone = row.get("phone") or None
     resident, name = validate_registration(row.get("name", ""), row.get("id_number", ""), phone, today)
     status = STATUSES.get(row.get("status", "").lower())
     if status is None:
         raise ApiError(422, "invalid_status", REJECTIONS["invalid_status"])
-    number = resident.number
+    number = resident.number  # normalised, as service.id_index would make it
     digest = pii.blind_index(f"{name}\x1f{phone or ''}\x1f{status}", REGISTRY_DIGEST_PURPOSE)
-    return (id_index(number), name, pii.encrypt(number, ID_PURPOSE), mask_id_number(number), resident.birth_date,
-            pii.encrypt(phone, PHONE_PURPOSE) if phone else None, mask_phone(phone) if phone else None, status,
-            digest)
+    return (pii.blind_index(number, ID_PURPOSE), name, pii.encrypt(number, ID_PURPOSE), mask_id_number(number),
+            resident.birth_date, pii.encrypt(phone, PHONE_PURPOSE) if phone else None,
+            mask_phone(phone) if phone else None, status, digest)
 
 
 def import_registry(rows: Iterable[tuple[int, dict]], *, snapshot: bool = True, chunk_size: int = 5000,

@@ -15,11 +15,13 @@ from score_model import RecordInput
 
 _ITERSIZE = 20_000  # rows per network fetch of the server-side cursor
 
-# Citizens with an open scoring consent, in id order, each with its records (one row with NULLs if none).
+# Citizens with an open scoring consent, in id order, each with their active records (one row with NULLs if
+# none). Only active records can count (the engine skips the others), and records past their validity are set
+# to expired by the records-expiry job every night: the stream leaves them on the server.
 _SQL = """
 SELECT c.id, r.ref, r.type_code, r.status, r.occurred_at, r.expires_at, r.incident_id, r.grade, r.quantity
 FROM citizen c
-LEFT JOIN credit_record r ON r.citizen_id = c.id
+LEFT JOIN credit_record r ON r.citizen_id = c.id AND r.status = 'active'
 WHERE c.id > %(after)s
   AND EXISTS (SELECT 1 FROM consent k WHERE k.citizen_id = c.id AND k.kind = 'scoring' AND k.withdrawn_at IS NULL)
   {due}
@@ -41,24 +43,25 @@ def stream_city(due_only: bool, chunk_size: int, after: int, as_of: date,
     try:
         driver = raw.driver_connection
         with driver.cursor(name="recompute_city") as cursor:
-            cursor.itersize = _ITERSIZE
             cursor.execute(_SQL.format(due=_DUE if due_only else ""),
                            {"after": after, "as_of": as_of, "version": version})
             ids: list[int] = []
             grouped: dict[int, list[RecordInput]] = {}
             current = None
             records: list[RecordInput] = []
-            for row in cursor:
-                citizen_id = row[0]
-                if citizen_id != current:
-                    if len(ids) >= chunk_size:
-                        yield ids, grouped
-                        ids, grouped = [], {}
-                    current = citizen_id
-                    ids.append(citizen_id)
-                    records = grouped[citizen_id] = []
-                if row[1] is not None:
-                    records.append(RecordInput(*row[1:]))
+            # fetchmany rather than iterating the cursor: one Python call per fetch, not per row.
+            while batch := cursor.fetchmany(_ITERSIZE):
+                for row in batch:
+                    citizen_id = row[0]
+                    if citizen_id != current:
+                        if len(ids) >= chunk_size:
+                            yield ids, grouped
+                            ids, grouped = [], {}
+                        current = citizen_id
+                        ids.append(citizen_id)
+                        records = grouped[citizen_id] = []
+                    if row[1] is not None:
+                        records.append(RecordInput(*row[1:]))
             if ids:
                 yield ids, grouped
     finally:
