@@ -143,6 +143,8 @@ def import_citizens(path: Path, partial: bool, errors_path: Path | None, chunk_s
 @scores_cli.command("recompute")
 @click.option("--all", "mode", flag_value="all", help="重算所有已授权居民")
 @click.option("--changed", "mode", flag_value="changed", default=True, help="只重算记录有变化的居民（默认）")
+@click.option("--due", "mode", flag_value="due",
+              help="重算信用分可能已变化的居民：有新记录、记录到期或生效、规则版本变化（每晚的例行任务）")
 @click.option("--resume", is_flag=True, help="--all 被中断后，从上次完成的位置继续")
 @click.option("--chunk-size", type=int, default=None)
 def recompute(mode: str, resume: bool, chunk_size: int | None):
@@ -150,10 +152,13 @@ def recompute(mode: str, resume: bool, chunk_size: int | None):
     from app.citizens.models import Citizen
     from app.citizens.service import scoring_consent_clause
     from app.scoring import service
+    from app.timeutil import city_today
 
     stmt = select(func.count()).select_from(Citizen).where(scoring_consent_clause())
     if mode == "changed":
         stmt = stmt.where(Citizen.needs_recompute.is_(True))
+    elif mode == "due":
+        stmt = stmt.where(service.due_clause(city_today(), service.rules().version))
     start_after = int(kv.get(_RESUME_KEY) or 0) if (resume and mode == "all") else 0
     if start_after:
         stmt = stmt.where(Citizen.id > start_after)

@@ -153,7 +153,7 @@ def _write_scores(new_rows: list[tuple], changed_rows: list[tuple], moved_dates:
         notify_scores_changed(row[0] for row in written)
 
 
-def _due_clause(as_of: date, version: str):
+def due_clause(as_of: date, version: str):
     """SQL condition: this citizen's stored score may differ from a fresh one (marked, missing, its next-change
     date has come, or computed by other rules)."""
     stored = select(Score.citizen_id).where(Score.citizen_id == Citizen.id)
@@ -168,7 +168,7 @@ def _stream_ids(mode: str, chunk_size: int, after: int, among: list[int] | None,
         if mode == "changed":
             stmt = stmt.where(Citizen.needs_recompute.is_(True))
         elif mode == "due":
-            stmt = stmt.where(_due_clause(as_of, version))
+            stmt = stmt.where(due_clause(as_of, version))
         if among is not None:
             stmt = stmt.where(Citizen.id.in_(among))
         ids = list(db.session.scalars(stmt.order_by(Citizen.id).limit(chunk_size)))
