@@ -41,6 +41,12 @@ READ_COLUMNS = "citizen_id, ref, type_code, status, occurred_at, expires_at, inc
 
 
 def _rss_mb() -> float:
+    """This process's peak RSS since it started. Not ``ru_maxrss``: Linux carries that over from the parent image
+    through fork and exec, so a child started by a large parent would report the parent's size."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
@@ -115,13 +121,15 @@ def floor_write_citizens(raw) -> float:
     raw.commit()
     columns = "ref, name, id_cipher, id_index, id_masked, phone_cipher, phone_masked, birth_date, needs_recompute, " \
               "created_at, status, registry_digest"
-    buffer = bytearray()
-    with cursor.copy(f"COPY (SELECT {columns} FROM citizen) TO STDOUT") as copy:
-        for data in copy:
-            buffer += data
-    started = time.perf_counter()
-    with cursor.copy(f"COPY citizen_floor ({columns}) FROM STDIN") as copy:
-        copy.write(bytes(buffer))
+    with tempfile.TemporaryFile() as spool:
+        with cursor.copy(f"COPY (SELECT {columns} FROM citizen) TO STDOUT") as copy:
+            for data in copy:
+                spool.write(data)
+        spool.seek(0)
+        started = time.perf_counter()
+        with cursor.copy(f"COPY citizen_floor ({columns}) FROM STDIN") as copy:
+            while data := spool.read(1 << 20):
+                copy.write(data)
     raw.commit()
     seconds = time.perf_counter() - started
     cursor.execute("DROP TABLE citizen_floor")
