@@ -10,9 +10,10 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import ARRAY, Integer, any_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from app.audit import service as audit
-from app.bulk import copy_rows
+from app.bulk import copy_rows, is_postgresql
 from app.citizens.models import Citizen
 from app.citizens.service import has_consent, scoring_consent_clause
 from app.errors import ApiError
@@ -66,6 +67,9 @@ class RecomputeStats:
 
 
 MODES = ("all", "changed", "due")
+# New scores in one chunk from which COPY pays (a city's first computation); below, and whenever a concurrent
+# recompute got there first, the upsert, which two recomputes of one citizen can run at once.
+_COPY_NEW_SCORES_FROM = 200
 _SCORE_COLUMNS = ("citizen_id", *_SCORE_FIELDS, "rules_version", "as_of", "computed_at", "next_change")
 _HISTORY_COLUMNS = ("citizen_id", *_SCORE_FIELDS, "rules_version", "computed_at")
 
@@ -138,10 +142,18 @@ def _write_scores(new_rows: list[tuple], changed_rows: list[tuple], moved_dates:
     """First scores by COPY (PostgreSQL), changed ones by upsert; each with its history row and audit entry.
     A score whose numbers stay but whose next-change date moves gets only the new date."""
     connection = db.session.connection()
-    if new_rows:
-        copy_rows(connection, Score.__table__, _SCORE_COLUMNS, new_rows)
-    if changed_rows:
-        connection.execute(_upsert(), [dict(zip(_SCORE_COLUMNS, row, strict=True)) for row in changed_rows])
+    upserts = changed_rows
+    if len(new_rows) >= _COPY_NEW_SCORES_FROM and is_postgresql(connection):
+        try:
+            with db.session.begin_nested():
+                copy_rows(connection, Score.__table__, _SCORE_COLUMNS, new_rows)
+        except IntegrityError:
+            # Another recompute (the every-few-seconds job, a single record) scored one of them meanwhile.
+            upserts = new_rows + changed_rows
+    else:
+        upserts = new_rows + changed_rows
+    if upserts:
+        connection.execute(_upsert(), [dict(zip(_SCORE_COLUMNS, row, strict=True)) for row in upserts])
     if moved_dates:
         connection.execute(update(Score.__table__).where(Score.citizen_id == bindparam("cid"))
                            .values(next_change=bindparam("day")), moved_dates)
