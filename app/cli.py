@@ -156,7 +156,7 @@ def recompute(mode: str, resume: bool, chunk_size: int | None):
 
     stmt = select(func.count()).select_from(Citizen).where(scoring_consent_clause())
     if mode == "changed":
-        stmt = stmt.where(Citizen.needs_recompute.is_(True))
+        stmt = stmt.where(Citizen.needs_recompute)
     elif mode == "due":
         stmt = stmt.where(service.due_clause(city_today(), service.rules().version))
     start_after = int(kv.get(_RESUME_KEY) or 0) if (resume and mode == "all") else 0

@@ -91,7 +91,7 @@ def _clear_marks(citizen_ids: list[int]) -> list[int]:
     lock and re-marks after we commit, so its records are never lost between the read and the clear. Only
     marked rows are written: rewriting every row of the city would cost more than scoring it.
     """
-    stmt = (update(Citizen).where(id_in(Citizen.id, citizen_ids), Citizen.needs_recompute.is_(True))
+    stmt = (update(Citizen).where(id_in(Citizen.id, citizen_ids), Citizen.needs_recompute)
             .values(needs_recompute=False))
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
@@ -170,7 +170,7 @@ def due_clause(as_of: date, version: str):
     date has come, or computed by other rules)."""
     stored = select(Score.citizen_id).where(Score.citizen_id == Citizen.id)
     stale = stored.where(or_(Score.next_change <= as_of, Score.rules_version != version))
-    return or_(Citizen.needs_recompute.is_(True), ~stored.exists(), stale.exists())
+    return or_(Citizen.needs_recompute, ~stored.exists(), stale.exists())
 
 
 def _stream_ids(mode: str, chunk_size: int, after: int, among: list[int] | None,
@@ -178,7 +178,8 @@ def _stream_ids(mode: str, chunk_size: int, after: int, among: list[int] | None,
     while True:
         stmt = select(Citizen.id).where(Citizen.id > after, scoring_consent_clause())
         if mode == "changed":
-            stmt = stmt.where(Citizen.needs_recompute.is_(True))
+            # The bare column (not ``IS true``): PostgreSQL then reads the partial index of marked citizens.
+            stmt = stmt.where(Citizen.needs_recompute)
         elif mode == "due":
             stmt = stmt.where(due_clause(as_of, version))
         if among is not None:
@@ -216,7 +217,7 @@ def recompute(mode: str = "changed", *, citizen_ids: list[int] | None = None, ch
         if on_chunk:
             on_chunk(stats)
     # Marks of citizens without scoring consent would otherwise linger: no score is computed for them.
-    without_consent = update(Citizen).where(Citizen.needs_recompute.is_(True), ~scoring_consent_clause())
+    without_consent = update(Citizen).where(Citizen.needs_recompute, ~scoring_consent_clause())
     if citizen_ids is not None:
         without_consent = without_consent.where(Citizen.id.in_(citizen_ids))
     db.session.execute(without_consent.values(needs_recompute=False))
