@@ -317,7 +317,10 @@ def attach_pending(id_indexes: list[str] | None = None, chunk_size: int = 1000) 
         inserts = [{"ref": new_ref(), "citizen_id": row[1], **dict(zip(_PENDING_FIELDS, row[2:], strict=True))}
                    for row in rows if (row[2], row[3]) not in existing]
         if inserts:
-            db.session.execute(insert(Record), inserts)
+            # A resend by the department may have stored one of them meanwhile: that one stays as it is.
+            module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+            db.session.execute(module.insert(Record).on_conflict_do_nothing(
+                index_elements=[Record.department_id, Record.external_id]), inserts)
         db.session.execute(delete(PendingRecord).where(PendingRecord.id.in_([row[0] for row in rows])))
         citizens = sorted({row["citizen_id"] for row in inserts})
         if citizens:
