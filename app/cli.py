@@ -1,5 +1,5 @@
-"""Operator commands: ``flask records import``, ``flask scores recompute``, ``flask audit verify`` / ``chain``,
-``flask demo …``."""
+"""Operator commands: ``flask citizens import``, ``flask records import``, ``flask scores recompute``,
+``flask audit verify`` / ``chain``, ``flask demo …``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ audit_cli = AppGroup("audit", help="全过程留痕")
 staff_cli = AppGroup("staff", help="信用中心工作人员账号")
 departments_cli = AppGroup("departments", help="数据报送部门与接口密钥")
 keys_cli = AppGroup("keys", help="个人信息加密密钥")
+citizens_cli = AppGroup("citizens", help="人口库与居民登记")
 
 _RESUME_KEY = "scores:recompute:all:cursor"
 
@@ -84,9 +85,56 @@ def import_records(path: Path, department_code: str, errors_path: Path | None, e
         click.echo("citizens are marked for recompute: run `flask scores recompute --changed`")
 
 
+@citizens_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--partial", is_flag=True,
+              help="文件只是人口库的一部分：不把文件中没有的居民标记为不在册")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="把被拒绝的行写入这个 CSV 文件")
+@click.option("--chunk-size", type=int, default=5000)
+def import_citizens(path: Path, partial: bool, errors_path: Path | None, chunk_size: int):
+    """Import the population registry (人口库) from a CSV file (header: name,id_number,phone,status)."""
+    import time
+
+    from app.audit.service import Actor
+    from app.citizens import registry
+
+    g.actor = Actor("system", "registry-import")
+    with path.open("rb") as handle:
+        total_rows = max(sum(1 for _ in handle) - 1, 0)
+    started = time.perf_counter()
+    errors_file = errors_path.open("w", encoding="utf-8", newline="") if errors_path else None
+    writer = csv.DictWriter(errors_file, fieldnames=["line", "code", "message"]) if errors_file else None
+    if writer:
+        writer.writeheader()
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle, \
+                click.progressbar(length=total_rows, label="导入人口库", file=sys.stderr) as bar:
+            report = registry.import_registry(registry.read_rows(handle), snapshot=not partial,
+                                              chunk_size=chunk_size, on_progress=bar.update,
+                                              on_rejected=writer.writerow if writer else None)
+    except registry.RegistryFileError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        if errors_file:
+            errors_file.close()
+    seconds = time.perf_counter() - started
+    click.echo(f"rows={report.rows} added={report.added} updated={report.updated} unchanged={report.unchanged} "
+               f"unlisted={report.unlisted} rejected={report.rejected} attached={report.attached_citizens} "
+               f"seconds={seconds:.1f} rate={(report.rows + report.rejected) / max(seconds, 1e-9):,.0f}/s")
+    for entry in report.first_rejections:
+        click.echo(f"  line {entry['line']}: {entry['code']} {entry['message']}")
+    if report.rejected > len(report.first_rejections):
+        click.echo(f"  … {report.rejected - len(report.first_rejections)} more")
+    if errors_path and report.rejected:
+        click.echo(f"rejected rows written to {errors_path}")
+
+
 @scores_cli.command("recompute")
 @click.option("--all", "mode", flag_value="all", help="重算所有已授权居民")
 @click.option("--changed", "mode", flag_value="changed", default=True, help="只重算记录有变化的居民（默认）")
+@click.option("--due", "mode", flag_value="due",
+              help="重算信用分可能已变化的居民：有新记录、记录到期或生效、规则版本变化（每晚的例行任务）")
 @click.option("--resume", is_flag=True, help="--all 被中断后，从上次完成的位置继续")
 @click.option("--chunk-size", type=int, default=None)
 def recompute(mode: str, resume: bool, chunk_size: int | None):
@@ -94,10 +142,13 @@ def recompute(mode: str, resume: bool, chunk_size: int | None):
     from app.citizens.models import Citizen
     from app.citizens.service import scoring_consent_clause
     from app.scoring import service
+    from app.timeutil import city_today
 
     stmt = select(func.count()).select_from(Citizen).where(scoring_consent_clause())
     if mode == "changed":
-        stmt = stmt.where(Citizen.needs_recompute.is_(True))
+        stmt = stmt.where(Citizen.needs_recompute)
+    elif mode == "due":
+        stmt = stmt.where(service.due_clause(city_today(), service.rules().version))
     start_after = int(kv.get(_RESUME_KEY) or 0) if (resume and mode == "all") else 0
     if start_after:
         stmt = stmt.where(Citizen.id > start_after)
@@ -236,6 +287,6 @@ def register(app: Flask) -> None:
     from app.rights.commitments_cli import commitments_cli
     from app.scheduler.cli import scheduler_cli
 
-    for group in (records_cli, scores_cli, audit_cli, staff_cli, departments_cli, keys_cli, demo_cli, scheduler_cli,
-                  calendar_cli, rights_cli, commitments_cli):
+    for group in (records_cli, scores_cli, audit_cli, staff_cli, departments_cli, keys_cli, citizens_cli, demo_cli,
+                  scheduler_cli, calendar_cli, rights_cli, commitments_cli):
         app.cli.add_command(group)

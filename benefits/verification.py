@@ -19,7 +19,8 @@ refusal after it rolls the place back. A CHECK (redeemed_count <= quota) backs t
 Cost: this runs on every scan at every counter of the city, so the hot path uses prebuilt Core statements on the
 session's connection (building and compiling ORM statements per request cost more than the round trips), the
 terminal and the offer come from a per-process cache of a few seconds (``app/local_cache.py``), and a successful
-scan makes six statements: reservation, holder with usage, redemption, attempt, audit entry, commit.
+scan makes six statements: reservation, holder with usage, redemption, attempt, audit entry, commit; on
+PostgreSQL the last three writes are one statement (``ledger_sql``), so four.
 
 A partner city's citizen (互认) shows their home city's credit code or an attestation made for us; it is checked
 by ``app.partners.inbound`` (issuer, key, signature, audience, expiry, revocation) instead of our own code check,
@@ -39,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from app import local_cache, metrics
 from app.audit import service as audit
 from app.audit.service import Actor
+from app.bulk import is_postgresql
 from app.citizens.models import Citizen, Consent
 from app.errors import ApiError
 from app.extensions import db, kv
@@ -49,7 +51,7 @@ from app.scoring.models import Score
 from app.security.pii import mask_name
 from app.security.secrets_util import digest, new_ref
 from app.timeutil import CITY_TZ
-from benefits import codes, credit_code
+from benefits import codes, credit_code, ledger_sql
 from benefits.catalog import VERIFICATION_CACHE
 from benefits.models import Attempt, Branch, Merchant, Offer, Redemption, Subject, Terminal, offer_branch
 
@@ -161,6 +163,7 @@ _PARTNER_USAGE = select(*_usage_columns((_REDEMPTION.c.offer_id == bindparam("of
                                         & _REDEMPTION.c.cancelled_at.is_(None)))
 _INSERT_REDEMPTION = insert(_REDEMPTION).returning(_REDEMPTION.c.id)
 _INSERT_ATTEMPT = insert(_ATTEMPT)
+_AUDIT_ACTION, _AUDIT_REASON = "benefits.verify", "商户扫码核验信易+权益"
 
 
 @dataclass(frozen=True)
@@ -229,21 +232,45 @@ class _Ledger:
     level_name: str | None = None
     masked_name: str | None = None
 
+    def _attempt(self, reason: str, eligible: bool) -> dict:
+        return {"created_at": self.now, "city_day": self.today, "terminal_id": self.terminal.id,
+                "merchant_id": self.terminal.merchant_id, "offer_id": self.offer_id, "branch_id": self.branch_id,
+                "citizen_id": self.citizen_id, "partner_id": self.partner_id, "code_id": self.code_id,
+                "reason": reason, "eligible": eligible}
+
+    def _audit_details(self, reason: str) -> dict:
+        return {"merchant": self.terminal.merchant_name, "merchant_id": self.terminal.merchant_ref,
+                "terminal_id": self.terminal.ref, "offer_id": self.offer_ref, "branch": self.branch_id,
+                "result": reason}
+
+    def _audit_params(self, reason: str) -> dict:
+        return {"actor_type": "merchant", "actor_id": self.terminal.merchant_ref, "action": _AUDIT_ACTION,
+                "audit_reason": _AUDIT_REASON, "details": ledger_sql.audit_details(self._audit_details(reason))}
+
     def _write(self, reason: str, eligible: bool, redemption_id: int | None) -> None:
         metrics.VERIFICATIONS.labels(reason).inc()
-        db.session.connection().execute(_INSERT_ATTEMPT, {
-            "created_at": self.now, "city_day": self.today, "terminal_id": self.terminal.id,
-            "merchant_id": self.terminal.merchant_id, "offer_id": self.offer_id, "branch_id": self.branch_id,
-            "citizen_id": self.citizen_id, "partner_id": self.partner_id, "code_id": self.code_id, "reason": reason,
-            "eligible": eligible, "redemption_id": redemption_id})
+        connection = db.session.connection()
+        if redemption_id is None and self.citizen_id is not None and is_postgresql(connection):
+            # The attempt and its audit entry in one round trip.
+            connection.execute(ledger_sql.ATTEMPT_AND_AUDIT, {**self._attempt(reason, eligible),
+                                                               **self._audit_params(reason)})
+            db.session.commit()
+            return
+        connection.execute(_INSERT_ATTEMPT, {**self._attempt(reason, eligible), "redemption_id": redemption_id})
         if self.citizen_id is not None:
             # A merchant learned something about this person (at least that the code is theirs): 全过程留痕.
-            audit.log(self.citizen_id, "benefits.verify", "商户扫码核验信易+权益",
-                      {"merchant": self.terminal.merchant_name, "merchant_id": self.terminal.merchant_ref,
-                       "terminal_id": self.terminal.ref, "offer_id": self.offer_ref, "branch": self.branch_id,
-                       "result": reason},
+            audit.log(self.citizen_id, _AUDIT_ACTION, _AUDIT_REASON, self._audit_details(reason),
                       actor=Actor("merchant", self.terminal.merchant_ref))
         db.session.commit()
+
+    def redeem_in_one_statement(self, redemption_ref: str) -> Outcome:
+        """PostgreSQL, one of our citizens: the redemption, the attempt and the audit entry in one round trip
+        (IntegrityError when the code's row exists, as with the separate insert)."""
+        db.session.connection().execute(ledger_sql.REDEMPTION_ATTEMPT_AND_AUDIT, {
+            **self._attempt("ok", True), **self._audit_params("ok"), "ref": redemption_ref}).scalar_one()
+        db.session.commit()
+        metrics.VERIFICATIONS.labels("ok").inc()
+        return Outcome(True, "ok", REASONS["ok"], self.level_name, self.masked_name, redemption_ref, self.partner_city)
 
     def refuse(self, reason: str, message: str | None = None) -> Outcome:
         self._write(reason, False, None)
@@ -378,6 +405,8 @@ def _redeem(ledger: _Ledger, terminal: TerminalInfo, holder: partner_inbound.Par
         return ledger.refuse(refusal, LIMIT_MESSAGES[period] if refusal == "limit_reached" else None)
     try:
         redemption_ref = new_ref()
+        if holder is None and is_postgresql(connection):
+            return ledger.redeem_in_one_statement(redemption_ref)
         redemption_id = connection.execute(_INSERT_REDEMPTION, {
             "ref": redemption_ref, "code_id": ledger.code_id, **holder_columns, "offer_id": offer.id,
             "merchant_id": terminal.merchant_id, "branch_id": ledger.branch_id, "terminal_id": terminal.id,

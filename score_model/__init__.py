@@ -17,6 +17,7 @@ from .engine import (
     ScoreResult,
     compute_score,
     compute_totals,
+    next_change,
 )
 from .rules import (
     CLASSES,
@@ -61,4 +62,5 @@ __all__ = [
     "compute_totals",
     "load_rules",
     "load_rules_from_path",
+    "next_change",
 ]

@@ -541,3 +541,32 @@ def compute_totals(records: Iterable[RecordInput], as_of: dt.date, rules: Rules)
                 level = lv
                 break
     return (total, public, law, commitment, honour, level)
+
+
+def next_change(records: Iterable[RecordInput], as_of: dt.date, rules: Rules) -> dt.date | None:
+    """The first day after ``as_of`` on which the same records can give another score, or None if none can.
+
+    A score depends on the day only through which records count, and an active record of a known type counts
+    from ``occurred_at`` (inclusive) to the end of its validity (exclusive). Between those dates nothing changes
+    by itself; so a stored score needs rescoring only on this day, or when its records or the rules change.
+    """
+    fast = rules.fast_types
+    as_of_ord = as_of.toordinal()
+    best = 0
+    for r in records:
+        if r.status != "active":
+            continue
+        t = fast.get(r.type_code)
+        if t is None:
+            continue
+        occ = r.occurred_at.toordinal()
+        if occ > as_of_ord:
+            day = occ
+        else:
+            exp = r.expires_at
+            day = occ + t[3] if exp is None else exp.toordinal()
+            if day <= as_of_ord:
+                continue
+        if best == 0 or day < best:
+            best = day
+    return dt.date.fromordinal(best) if best else None

@@ -28,6 +28,7 @@ from sqlalchemy import Integer, cast, delete, func, insert, literal, null, selec
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditCheckpoint, AuditEntry, PendingAuditEntry
+from app.bulk import copy_rows, is_postgresql
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -75,6 +76,10 @@ def _lock_chain() -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK_ID})
 
 
+_COPY_FROM = 200  # entries at once; below, one executemany costs less than setting up a COPY
+_APPEND_COLUMNS = ("occurred_at", "actor_type", "actor_id", "subject_id", "action", "reason", "details")
+
+
 def append(subject_ids: Iterable[int | None], action: str, reason: str, details: dict | None = None,
            actor: Actor | None = None) -> int:
     """Write one entry per subject (same action) in the caller's transaction; returns how many.
@@ -87,12 +92,17 @@ def append(subject_ids: Iterable[int | None], action: str, reason: str, details:
     actor = actor or current_actor()
     details = details or {}
     now = utcnow()
+    connection = db.session.connection()
+    if len(subjects) >= _COPY_FROM and is_postgresql(connection):
+        # A city-wide recompute writes one entry per changed score: COPY, the details serialised once.
+        shared = json.dumps(details, ensure_ascii=False)
+        return copy_rows(connection, PendingAuditEntry.__table__, _APPEND_COLUMNS,
+                         ((now, actor.type, actor.id, subject_id, action, reason, shared) for subject_id in subjects))
     rows = [{
         "occurred_at": now, "actor_type": actor.type, "actor_id": actor.id, "subject_id": subject_id,
         "action": action, "reason": reason, "details": details,
     } for subject_id in subjects]
-    # Core executemany: a city-wide recompute writes one entry per changed score.
-    db.session.connection().execute(insert(PendingAuditEntry.__table__), rows)
+    connection.execute(insert(PendingAuditEntry.__table__), rows)
     return len(rows)
 
 

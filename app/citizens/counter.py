@@ -18,9 +18,17 @@ def register(name: str, id_number: str, phone: str | None, scoring_consent: bool
         service.grant_consent(citizen, "scoring", channel="counter")
     audit.log(citizen.id, "citizen.register", "窗口登记")
     db.session.commit()
+    attach_held_records([citizen.id_index])
     if scoring_consent:
         scoring.recompute_citizen(citizen, reason="授权后首次计算")
     return citizen
+
+
+def attach_held_records(id_indexes: list[str]) -> set[int]:
+    """Records departments pushed before these people were registered join their files now."""
+    from app.records.service import attach_pending
+
+    return attach_pending(id_indexes)
 
 
 def set_consent(citizen: Citizen, kind: str, grant: bool) -> None:

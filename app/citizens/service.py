@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import exists, select
 
-from app.citizens.idnumber import InvalidIdNumber, normalise, parse_adult_id_number, parse_id_number
+from app.citizens.idnumber import InvalidIdNumber, ResidentId, normalise, parse_adult_id_number, parse_id_number
 from app.citizens.models import CONSENT_KINDS, Citizen, Consent
 from app.errors import ApiError
 from app.extensions import db
@@ -30,7 +30,9 @@ def invalid_id_error(error: InvalidIdNumber) -> ApiError:
     return ApiError(422, error.code, error.message)
 
 
-def register(name: str, id_number: str, phone: str | None, today: date | None = None) -> Citizen:
+def validate_registration(name: str, id_number: str, phone: str | None,
+                          today: date | None = None) -> tuple[ResidentId, str]:
+    """The rules a registration must meet, at the counter as in the registry import: (the ID, the clean name)."""
     try:
         resident = parse_adult_id_number(id_number, today or city_today())
     except InvalidIdNumber as error:
@@ -40,6 +42,11 @@ def register(name: str, id_number: str, phone: str | None, today: date | None = 
         raise ApiError(422, "invalid_name", "请填写与身份证一致的姓名。")
     if phone is not None and not _MOBILE.match(phone):
         raise ApiError(422, "invalid_phone", "手机号码格式不正确。")
+    return resident, name
+
+
+def register(name: str, id_number: str, phone: str | None, today: date | None = None) -> Citizen:
+    resident, name = validate_registration(name, id_number, phone, today)
     index = id_index(resident.number)
     if db.session.scalar(select(exists().where(Citizen.id_index == index))):
         raise ApiError(409, "citizen_exists", "该身份证号码已登记。")

@@ -102,3 +102,34 @@ class ImportBatch(db.Model):
     department: Mapped[Department] = relationship()
 
     __table_args__ = (Index("ix_record_import_batch_department_time", "department_id", "created_at"),)
+
+
+class PendingRecord(db.Model):
+    """A record pushed for a person not (yet) in the registry: held, never dropped, and moved into
+    ``credit_record`` when that person is registered (by the registry import or at the counter).
+
+    The person is known only by the blind index of their ID number, as in ``citizen``; idempotent on
+    (department, external id) like a record.
+    """
+
+    __tablename__ = "pending_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_index: Mapped[str] = mapped_column(String(64))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    type_code: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    occurred_at: Mapped[date] = mapped_column(Date)
+    expires_at: Mapped[date | None] = mapped_column(Date)
+    incident_id: Mapped[str | None] = mapped_column(String(64))
+    grade: Mapped[str | None] = mapped_column(String(8))
+    quantity: Mapped[int] = mapped_column(default=1)
+    summary: Mapped[str | None] = mapped_column(String(500))
+    content_digest: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("department_id", "external_id", name="uq_pending_record_department_external"),
+        Index("ix_pending_record_id_index", "id_index"),
+    )

@@ -35,12 +35,21 @@ class RejectedRowSchema(Schema):
     message = fields.String()
 
 
+class HeldRowSchema(Schema):
+    index = fields.Integer()
+    external_id = fields.String()
+    code = fields.String(metadata={"description": "pending_citizen：当事人尚未登记，记录已暂存"})
+    message = fields.String()
+
+
 class BatchResultSchema(Schema):
     accepted = fields.Integer()
     updated = fields.Integer()
     unchanged = fields.Integer()
     rejected = fields.List(fields.Nested(RejectedRowSchema))
     recompute = fields.String(metadata={"description": "done：已重新计分；queued：已标记，等待批量重算"})
+    held = fields.List(fields.Nested(HeldRowSchema),
+                       metadata={"description": "当事人尚未在人口库登记的行：已暂存，居民登记后自动归入"})
 
 
 class SingleRecordResultSchema(BatchResultSchema):

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app import metrics
@@ -19,12 +20,12 @@ from app.citizens.models import Citizen
 from app.citizens.service import id_index
 from app.errors import ApiError
 from app.extensions import db
-from app.records.models import Department, Record
+from app.records.models import Department, PendingRecord, Record
 from app.scoring import service as scoring
 from app.security.secrets_util import new_ref
 from app.signals import records_landed
 from app.storable import contains_unstorable
-from app.timeutil import city_today
+from app.timeutil import city_today, utcnow
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEPARTMENT_STATUSES = ("active", "revoked")
@@ -41,6 +42,7 @@ REJECTION_MESSAGES = {
     "impossible_date": "日期不合理。",
     "duplicate_in_batch": "同一批次中外部编号重复，仅保留第一次出现的记录。",
 }
+HELD_MESSAGE = "该身份证号码尚未登记，记录已暂存，居民登记后自动归入其信用档案。"
 
 
 class RowRejected(Exception):
@@ -59,10 +61,12 @@ class BatchResult:
     rejected: list[dict] = field(default_factory=list)
     recompute: str = "none"
     record_refs: list[str | None] = field(default_factory=list)
+    # Rows for people not (yet) registered: kept in pending_record, attached when they are registered.
+    held: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"accepted": self.accepted, "updated": self.updated, "unchanged": self.unchanged,
-                "rejected": self.rejected, "recompute": self.recompute}
+                "rejected": self.rejected, "recompute": self.recompute, "held": self.held}
 
 
 @dataclass(frozen=True)
@@ -212,13 +216,16 @@ def _ingest_once(department: Department, rows: list, source: str, recompute_inli
                                                               Record.external_id.in_(part))):
             existing[record.external_id] = record
 
-    inserts, updates, touched = [], [], set()
+    inserts, updates, touched, unregistered = [], [], set(), []
     for row in clean:
         citizen_id = citizens.get(row.id_index)
+        record = existing.get(row.external_id)
+        if citizen_id is None and record is None:
+            unregistered.append(row)
+            continue
         if citizen_id is None:
             reject(row.index, row.external_id, RowRejected("unknown_citizen", field_name="id_number"))
             continue
-        record = existing.get(row.external_id)
         if record is None:
             values = {**row.values, "citizen_id": citizen_id, "department_id": department.id,
                       "external_id": row.external_id, "content_digest": row.digest}
@@ -239,6 +246,9 @@ def _ingest_once(department: Department, rows: list, source: str, recompute_inli
     if inserts:
         db.session.execute(insert(Record), inserts)
         _announce_landed([values["ref"] for values in inserts])
+        _drop_held(department, [values["external_id"] for values in inserts])
+    if unregistered:
+        result.held = _hold(department, unregistered, index_offset)
     if updates:
         db.session.execute(update(Record), updates)
     result.accepted, result.updated = len(inserts), len(updates)
@@ -270,6 +280,73 @@ def _announce_landed(refs: list[str]) -> None:
     for part in _chunks(refs):
         ids.extend(db.session.scalars(select(Record.id).where(Record.ref.in_(part))))
     records_landed.send(current_app._get_current_object(), record_ids=ids)
+
+
+def _hold(department: Department, rows: list[CleanRow], index_offset: int) -> list[dict]:
+    """Keep rows about people not in the registry in pending_record (a resend replaces the held row); returns
+    the batch answer's list of held rows."""
+    values = [{**row.values, "id_index": row.id_index, "department_id": department.id,
+               "external_id": row.external_id, "content_digest": row.digest, "received_at": utcnow()}
+              for row in rows]
+    module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = module.insert(PendingRecord.__table__)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[PendingRecord.department_id, PendingRecord.external_id],
+        set_={name: getattr(stmt.excluded, name) for name in (*rows[0].values, "id_index", "content_digest",
+                                                              "received_at")})
+    db.session.execute(stmt, values)
+    return [{"index": row.index + index_offset, "external_id": row.external_id, "code": "pending_citizen",
+             "message": HELD_MESSAGE} for row in rows]
+
+
+def _drop_held(department: Department, external_ids: list[str]) -> None:
+    """A record now stored for a registered person replaces what was held under the same external id."""
+    for part in _chunks(external_ids):
+        db.session.execute(delete(PendingRecord).where(PendingRecord.department_id == department.id,
+                                                       PendingRecord.external_id.in_(part)))
+
+
+_PENDING_FIELDS = ("department_id", "external_id", "type_code", "status", "occurred_at", "expires_at", "incident_id",
+                   "grade", "quantity", "summary", "content_digest")
+
+
+def attach_pending(id_indexes: list[str] | None = None, chunk_size: int = 1000) -> set[int]:
+    """Move held records of people now registered into credit_record (all of them, or only those of the given
+    blind indexes) and mark their citizens for rescoring; returns the citizens' ids. Commits chunk by chunk."""
+    attached: set[int] = set()
+    after = 0
+    while True:
+        stmt = (select(PendingRecord.id, Citizen.id, *(getattr(PendingRecord, name) for name in _PENDING_FIELDS))
+                .join(Citizen, Citizen.id_index == PendingRecord.id_index)
+                .where(PendingRecord.id > after).order_by(PendingRecord.id).limit(chunk_size))
+        if id_indexes is not None:
+            stmt = stmt.where(PendingRecord.id_index.in_(id_indexes))
+        rows = db.session.execute(stmt).all()
+        if not rows:
+            return attached
+        after = rows[-1][0]
+        existing = set()
+        for department_id in {row[2] for row in rows}:
+            external_ids = [row[3] for row in rows if row[2] == department_id]
+            existing.update((department_id, external_id) for external_id in db.session.scalars(
+                select(Record.external_id).where(Record.department_id == department_id,
+                                                  Record.external_id.in_(external_ids))))
+        inserts = [{"ref": new_ref(), "citizen_id": row[1], **dict(zip(_PENDING_FIELDS, row[2:], strict=True))}
+                   for row in rows if (row[2], row[3]) not in existing]
+        if inserts:
+            # A resend by the department may have stored one of them meanwhile: that one stays as it is.
+            module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+            db.session.execute(module.insert(Record).on_conflict_do_nothing(
+                index_elements=[Record.department_id, Record.external_id]), inserts)
+            # What a department's push would have set off (三书同达 notice, a commitment broken) happens now.
+            _announce_landed([row["ref"] for row in inserts])
+        db.session.execute(delete(PendingRecord).where(PendingRecord.id.in_([row[0] for row in rows])))
+        citizens = sorted({row["citizen_id"] for row in inserts})
+        if citizens:
+            db.session.execute(update(Citizen).where(Citizen.id.in_(citizens)).values(needs_recompute=True))
+            audit.append(citizens, "records.attach", "居民登记后，归入此前暂存的信用记录")
+        db.session.commit()
+        attached.update(citizens)
 
 
 def ingest_one(department: Department, row: dict) -> dict:

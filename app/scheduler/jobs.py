@@ -3,10 +3,12 @@ run also takes a key-value guard so that a second scheduler started by mistake c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
+from redis.exceptions import LockNotOwnedError
 from sqlalchemy import or_, select, update
 
 from app import metrics
@@ -49,11 +51,14 @@ def expire_records(today: date | None = None) -> int:
 
 
 def recompute_changed() -> int:
-    return scoring.recompute("changed", reason="信用记录变更后重新计算").processed
+    """Every few seconds: rescore citizens marked by queued batches (an empty partial-index read when idle)."""
+    return scoring.recompute("changed", reason="信用记录变更后重新计算", on_chunk=lambda _: still_running()).processed
 
 
-def recompute_all() -> int:
-    return scoring.recompute("all", reason="每日例行重新计算").processed
+def recompute_due() -> int:
+    """Nightly: rescore only citizens whose score can have changed (a record started or stopped counting, new
+    records, no score yet, or a new rules version); the same scores as rescoring everyone."""
+    return scoring.recompute("due", reason="每日例行重新计算", on_chunk=lambda _: still_running()).processed
 
 
 def partners_reconcile() -> int:
@@ -99,9 +104,10 @@ JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     # job id: (function, APScheduler trigger arguments)
     # Links the audit entries requests wrote into the hash chain; tamper-evidence starts there.
     "audit-chain": (audit.chain_pending, {"trigger": "interval", "seconds": 5}),
-    "scores-changed": (recompute_changed, {"trigger": "interval", "seconds": 60}),
+    # Queued batches show in scores within seconds; one run at a time across schedulers (see run_guarded).
+    "scores-changed": (recompute_changed, {"trigger": "interval", "seconds": 5}),
     "records-expiry": (expire_records, {"trigger": "cron", "hour": 1, "minute": 0}),
-    "scores-nightly": (recompute_all, {"trigger": "cron", "hour": 2, "minute": 0}),
+    "scores-nightly": (recompute_due, {"trigger": "cron", "hour": 2, "minute": 0}),
     "partners-reconcile": (partners_reconcile, {"trigger": "cron", "hour": 3, "minute": 30}),
     "partners-sync": (partners_sync, {"trigger": "interval", "seconds": 600}),
     "rights-deadlines": (rights_deadlines, {"trigger": "cron", "minute": 5}),
@@ -111,7 +117,10 @@ JOBS: dict[str, tuple[Callable[[], int], dict]] = {
 
 
 # Jobs that run every few seconds: an idle run (result 0) or a skipped one is logged at DEBUG, not INFO.
-_QUIET_WHEN_IDLE = frozenset({"audit-chain"})
+_QUIET_WHEN_IDLE = frozenset({"audit-chain", "scores-changed"})
+# A run holds this key while it lasts, so a run longer than its interval is never joined by a second one (from
+# this or another scheduler); the key expires on its own if the process dies, and long runs refresh it.
+_RUNNING_SECONDS = 120
 
 
 def _interval_seconds(job_id: str) -> int | None:
@@ -145,13 +154,33 @@ def run_guarded(app, job_id: str, fire_time: datetime, guard_seconds: int = 3600
             return None
         from flask import g
 
+        # redis-py's Lock: a token per holder, released and extended atomically (never another run's key).
+        running = kv.client.lock(f"job:{job_id}:running", timeout=_RUNNING_SECONDS, blocking=False)
+        if not running.acquire():
+            log.log(logging.DEBUG if quiet else logging.INFO, "job skipped: its previous run is still going",
+                    extra={"fields": {"job": job_id}})
+            return None
         g.actor = Actor("job", job_id)
+        g.job_running_lock = running
         metrics.JOB_RUNS.labels(job_id).inc()
         try:
             result = function()
         except Exception:
             metrics.JOB_FAILURES.labels(job_id).inc()
             raise
+        finally:
+            with contextlib.suppress(LockNotOwnedError):  # it expired under a stalled run: nothing to release
+                running.release()
         log.log(logging.DEBUG if quiet and not result else logging.INFO, "job done",
                 extra={"fields": {"job": job_id, "result": result}})
         return result
+
+
+def still_running() -> None:
+    """Called by a long job between chunks: keeps its running key from expiring under it."""
+    from flask import g
+
+    running = getattr(g, "job_running_lock", None)
+    if running is not None:
+        with contextlib.suppress(LockNotOwnedError):
+            running.reacquire()

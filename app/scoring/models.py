@@ -24,6 +24,11 @@ class Score(db.Model):
     rules_version: Mapped[str] = mapped_column(String(16))
     as_of: Mapped[date] = mapped_column(Date)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The first day on which this score can change by itself (a record starts or stops counting); None when no
+    # date can change it. The nightly job rescores only citizens whose date has come (and marked ones).
+    next_change: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_score_next_change", "next_change"),)
 
 
 class ScoreHistory(db.Model):

@@ -8,20 +8,23 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import ARRAY, Integer, any_, bindparam, delete, insert, select, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from app import metrics
 from app.audit import service as audit
+from app.bulk import copy_rows, is_postgresql
 from app.citizens.models import Citizen
 from app.citizens.service import has_consent, scoring_consent_clause
 from app.errors import ApiError
 from app.extensions import db
 from app.records.models import Record
+from app.scoring import streaming
 from app.scoring.models import Score, ScoreHistory
 from app.signals import notify_scores_changed
 from app.timeutil import city_today, utcnow
-from score_model import RecordInput, Rules, ScoreResult, compute_score, compute_totals, load_rules
+from score_model import RecordInput, Rules, ScoreResult, compute_score, compute_totals, load_rules, next_change
 
 # department_id is the record's source: incident ids are scoped to the department that sent them.
 _RECORD_COLUMNS = (Record.citizen_id, Record.ref, Record.type_code, Record.status, Record.occurred_at,
@@ -65,58 +68,122 @@ class RecomputeStats:
     last_citizen_id: int = 0
 
 
-def _upsert(rows: list[dict]):
+MODES = ("all", "changed", "due")
+# New scores in one chunk from which COPY pays (a city's first computation); below, and whenever a concurrent
+# recompute got there first, the upsert, which two recomputes of one citizen can run at once.
+_COPY_NEW_SCORES_FROM = 200
+_SCORE_COLUMNS = ("citizen_id", *_SCORE_FIELDS, "rules_version", "as_of", "computed_at", "next_change")
+_HISTORY_COLUMNS = ("citizen_id", *_SCORE_FIELDS, "rules_version", "computed_at")
+
+
+def _upsert():
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     stmt = module.insert(Score.__table__)
     return stmt.on_conflict_do_update(
         index_elements=[Score.citizen_id],
-        set_={name: getattr(stmt.excluded, name) for name in (*_SCORE_FIELDS, "rules_version", "as_of",
-                                                              "computed_at")},
+        set_={name: getattr(stmt.excluded, name) for name in _SCORE_COLUMNS[1:]},
     )
 
 
+def _clear_marks(citizen_ids: list[int]) -> list[int]:
+    """Clear the marks of these citizens; returns those that were marked.
+
+    Cleared before their records are read: a batch that marks one of these citizens meanwhile waits on the row
+    lock and re-marks after we commit, so its records are never lost between the read and the clear. Only
+    marked rows are written: rewriting every row of the city would cost more than scoring it.
+    """
+    stmt = (update(Citizen).where(id_in(Citizen.id, citizen_ids), Citizen.needs_recompute)
+            .values(needs_recompute=False))
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        return list(connection.execute(stmt.returning(Citizen.id)).scalars())
+    connection.execute(stmt)
+    return []
+
+
 def _recompute_chunk(citizen_ids: list[int], as_of: date, score_rules: Rules, stats: RecomputeStats,
-                     reason: str) -> None:
-    """Score one chunk in one transaction; only scores that changed are written, audited and kept in history."""
-    # Clear the marks first: a batch that marks one of these citizens meanwhile waits on the row lock and
-    # re-marks after we commit, so its records are never lost between the read and the clear.
-    # Only marked rows are written: rewriting every row of the city would cost more than scoring it.
-    db.session.execute(update(Citizen).where(id_in(Citizen.id, citizen_ids), Citizen.needs_recompute.is_(True))
-                       .values(needs_recompute=False))
-    grouped = records_of(citizen_ids)
+                     reason: str, grouped: dict[int, list[RecordInput]] | None = None) -> None:
+    """Score one chunk in one transaction; only scores that changed are written, audited and kept in history.
+
+    ``grouped``: the chunk's records read beforehand by a streaming cursor (an older snapshot); the records of
+    citizens marked meanwhile are read again here, after their marks are cleared.
+    """
+    marked = _clear_marks(citizen_ids)
+    if grouped is None:
+        grouped = records_of(citizen_ids)
+    elif marked:
+        grouped.update(records_of(marked))
     current = {row[0]: row for row in db.session.connection().execute(
-        select(Score.citizen_id, *(getattr(Score, f) for f in _SCORE_FIELDS), Score.rules_version)
+        select(Score.citizen_id, *(getattr(Score, f) for f in _SCORE_FIELDS), Score.rules_version,
+               Score.next_change)
         .where(id_in(Score.citizen_id, citizen_ids)))}
     now = utcnow()
     version = score_rules.version
-    changed_rows = []
+    new_rows, changed_rows, moved_dates = [], [], []
     for citizen_id in citizen_ids:
-        totals = compute_totals(grouped.get(citizen_id, ()), as_of, score_rules)
+        records = grouped.get(citizen_id, ())
+        totals = compute_totals(records, as_of, score_rules)
+        upcoming = next_change(records, as_of, score_rules)
         old = current.get(citizen_id)
         if old is not None and old[1:7] == totals and old[7] == version:
+            if old[8] != upcoming:
+                moved_dates.append({"cid": citizen_id, "day": upcoming})
             continue
-        changed_rows.append({"citizen_id": citizen_id, **dict(zip(_SCORE_FIELDS, totals, strict=True)),
-                             "rules_version": version, "as_of": as_of, "computed_at": now})
-    if changed_rows:
-        connection = db.session.connection()
-        connection.execute(_upsert(changed_rows), changed_rows)
-        connection.execute(insert(ScoreHistory.__table__), [{k: v for k, v in row.items() if k != "as_of"}
-                                                            for row in changed_rows])
-        audit.append([row["citizen_id"] for row in changed_rows], "score.recompute", reason,
-                     {"rules_version": version})
-        notify_scores_changed(row["citizen_id"] for row in changed_rows)
+        row = (citizen_id, *totals, version, as_of, now, upcoming)
+        (new_rows if old is None else changed_rows).append(row)
+    _write_scores(new_rows, changed_rows, moved_dates, reason, version)
     db.session.commit()
     stats.processed += len(citizen_ids)
-    stats.changed += len(changed_rows)
+    stats.changed += len(new_rows) + len(changed_rows)
     stats.last_citizen_id = citizen_ids[-1]
 
 
-def _stream_ids(only_marked: bool, chunk_size: int, after: int, among: list[int] | None) -> Iterator[list[int]]:
+def _write_scores(new_rows: list[tuple], changed_rows: list[tuple], moved_dates: list[dict], reason: str,
+                  version: str) -> None:
+    """First scores by COPY (PostgreSQL), changed ones by upsert; each with its history row and audit entry.
+    A score whose numbers stay but whose next-change date moves gets only the new date."""
+    connection = db.session.connection()
+    upserts = changed_rows
+    if len(new_rows) >= _COPY_NEW_SCORES_FROM and is_postgresql(connection):
+        try:
+            with db.session.begin_nested():
+                copy_rows(connection, Score.__table__, _SCORE_COLUMNS, new_rows)
+        except IntegrityError:
+            # Another recompute (the every-few-seconds job, a single record) scored one of them meanwhile.
+            upserts = new_rows + changed_rows
+    else:
+        upserts = new_rows + changed_rows
+    if upserts:
+        connection.execute(_upsert(), [dict(zip(_SCORE_COLUMNS, row, strict=True)) for row in upserts])
+    if moved_dates:
+        connection.execute(update(Score.__table__).where(Score.citizen_id == bindparam("cid"))
+                           .values(next_change=bindparam("day")), moved_dates)
+    written = new_rows + changed_rows
+    if written:
+        # History and score share their first columns: citizen, six numbers, rules version.
+        copy_rows(connection, ScoreHistory.__table__, _HISTORY_COLUMNS, (row[:8] + (row[9],) for row in written))
+        audit.append([row[0] for row in written], "score.recompute", reason, {"rules_version": version})
+        notify_scores_changed(row[0] for row in written)
+
+
+def due_clause(as_of: date, version: str):
+    """SQL condition: this citizen's stored score may differ from a fresh one (marked, missing, its next-change
+    date has come, or computed by other rules)."""
+    stored = select(Score.citizen_id).where(Score.citizen_id == Citizen.id)
+    stale = stored.where(or_(Score.next_change <= as_of, Score.rules_version != version))
+    return or_(Citizen.needs_recompute, ~stored.exists(), stale.exists())
+
+
+def _stream_ids(mode: str, chunk_size: int, after: int, among: list[int] | None,
+                as_of: date, version: str) -> Iterator[list[int]]:
     while True:
         stmt = select(Citizen.id).where(Citizen.id > after, scoring_consent_clause())
-        if only_marked:
-            stmt = stmt.where(Citizen.needs_recompute.is_(True))
+        if mode == "changed":
+            # The bare column (not ``IS true``): PostgreSQL then reads the partial index of marked citizens.
+            stmt = stmt.where(Citizen.needs_recompute)
+        elif mode == "due":
+            stmt = stmt.where(due_clause(as_of, version))
         if among is not None:
             stmt = stmt.where(Citizen.id.in_(among))
         ids = list(db.session.scalars(stmt.order_by(Citizen.id).limit(chunk_size)))
@@ -128,26 +195,35 @@ def _stream_ids(only_marked: bool, chunk_size: int, after: int, among: list[int]
 
 def recompute(mode: str = "changed", *, citizen_ids: list[int] | None = None, chunk_size: int | None = None,
               start_after: int = 0, reason: str = "信用记录变更后重新计算",
-              on_chunk: Callable[[RecomputeStats], None] | None = None) -> RecomputeStats:
-    """Recompute ``all`` consenting citizens or only those ``changed`` (marked), chunk by chunk.
+              on_chunk: Callable[[RecomputeStats], None] | None = None, as_of: date | None = None) -> RecomputeStats:
+    """Recompute consenting citizens chunk by chunk: ``all`` of them, only those ``changed`` (marked by new
+    records), or those ``due``: marked, unscored, past their score's next-change date, or scored by other rules.
 
+    ``due`` gives the same scores as ``all`` (a score cannot change otherwise) and is what the nightly job runs.
     Each chunk commits on its own, so an interrupted run loses nothing and can be re-run (or resumed with
-    ``start_after``); memory holds one chunk at a time whatever the city's size.
+    ``start_after``); memory holds one chunk at a time whatever the city's size. On PostgreSQL the city-wide
+    modes read every record through one streaming cursor in citizen order.
     """
-    if mode not in ("all", "changed"):
-        raise ValueError("mode must be 'all' or 'changed'")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
     chunk_size = chunk_size or current_app.config["RECOMPUTE_CHUNK_SIZE"]
-    as_of, score_rules, stats = city_today(), rules(), RecomputeStats(last_citizen_id=start_after)
-    for ids in _stream_ids(mode == "changed", chunk_size, start_after, citizen_ids):
+    as_of, score_rules = as_of or city_today(), rules()
+    stats = RecomputeStats(last_citizen_id=start_after)
+    if mode != "changed" and citizen_ids is None and db.session.get_bind().dialect.name == "postgresql":
+        chunks = streaming.stream_city(mode == "due", chunk_size, start_after, as_of, score_rules.version)
+    else:
+        chunks = ((ids, None) for ids in _stream_ids(mode, chunk_size, start_after, citizen_ids, as_of,
+                                                     score_rules.version))
+    for ids, grouped in chunks:
         processed, changed = stats.processed, stats.changed
-        _recompute_chunk(ids, as_of, score_rules, stats, reason)
+        _recompute_chunk(ids, as_of, score_rules, stats, reason, grouped)
         metrics.RECOMPUTED.labels("processed").inc(stats.processed - processed)
         metrics.RECOMPUTED.labels("changed").inc(stats.changed - changed)
         metrics.RECOMPUTE_LAST_ID.set(stats.last_citizen_id)
         if on_chunk:
             on_chunk(stats)
     # Marks of citizens without scoring consent would otherwise linger: no score is computed for them.
-    without_consent = update(Citizen).where(Citizen.needs_recompute.is_(True), ~scoring_consent_clause())
+    without_consent = update(Citizen).where(Citizen.needs_recompute, ~scoring_consent_clause())
     if citizen_ids is not None:
         without_consent = without_consent.where(Citizen.id.in_(citizen_ids))
     db.session.execute(without_consent.values(needs_recompute=False))

@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.scoring.service import current_score
-from tests.factories import bearer, gen_citizen, gen_department, new_id_number
+from tests.factories import bearer, gen_citizen, gen_department, new_id_number, staff_headers
 
 BATCH = "/api/v1/records/batch"
 
@@ -113,11 +113,31 @@ def test_each_kind_of_bad_row_has_its_code(client, setup, row, code):
     assert [(r["index"], r["code"]) for r in body["rejected"]] == [(0, code)]
 
 
-def test_unknown_citizen_is_reported(client, setup):
+def test_a_record_for_someone_not_registered_is_held_and_joins_their_file_when_they_register(app, client, setup):
     stranger = new_id_number(date(1985, 3, 3))
-    body = client.post(BATCH, json={"records": [_row("U-1", stranger)]}, headers=bearer(setup["key"])).get_json()
-    assert body["rejected"] == [{"index": 0, "external_id": "U-1", "code": "unknown_citizen",
-                                 "message": "未找到该身份证号码对应的居民。", "field": "id_number"}]
+    rows = [_row("U-1", stranger), _row("G-1", setup["bob_id"]), _row("U-2", stranger, "LA_PENALTY_SERIOUS")]
+    body = client.post(BATCH, json={"records": rows}, headers=bearer(setup["key"])).get_json()
+    assert (body["accepted"], body["rejected"]) == (1, [])
+    held = "该身份证号码尚未登记，记录已暂存，居民登记后自动归入其信用档案。"
+    assert body["held"] == [{"index": 0, "external_id": "U-1", "code": "pending_citizen", "message": held},
+                            {"index": 2, "external_id": "U-2", "code": "pending_citizen", "message": held}]
+    # A resend holds the same rows again, not twice.
+    again = client.post(BATCH, json={"records": rows}, headers=bearer(setup["key"])).get_json()
+    assert [row["external_id"] for row in again["held"]] == ["U-1", "U-2"]
+
+    headers = staff_headers(client)
+    registered = client.post("/api/v1/citizens", json={"name": "新居民", "id_number": stranger,
+                                                       "scoring_consent": True}, headers=headers)
+    assert registered.status_code == 201, registered.get_json()
+    # Both held records are in the new citizen's file and in their score at once.
+    assert _score_total(app, registered.get_json()["ref"]) == 655 - 30 - 80
+    resend = client.post(BATCH, json={"records": rows}, headers=bearer(setup["key"])).get_json()
+    assert (resend["unchanged"], resend["held"]) == (3, [])
+    with app.app_context():
+        from app.records.models import PendingRecord, Record
+
+        assert db.session.query(PendingRecord).count() == 0
+        assert db.session.query(Record).count() == 3
 
 
 def test_grade_is_required_for_the_public_evaluation(app, client):

@@ -59,8 +59,8 @@ def test_a_job_runs_once_per_fire_time_across_schedulers(app, ctx):
     fire_time = utcnow().replace(second=0, microsecond=0)
     first = run_guarded(app, "scores-nightly", fire_time)
     second = run_guarded(app, "scores-nightly", fire_time)
-    assert first == 1 and second is None
-    assert run_guarded(app, "scores-nightly", fire_time + timedelta(days=1)) == 1
+    assert first == 0 and second is None  # ran (nothing was due), then skipped
+    assert run_guarded(app, "scores-nightly", fire_time + timedelta(days=1)) == 0
 
 
 def test_the_audit_chain_job_links_pending_entries_every_five_seconds(app, runner, ctx):
@@ -83,7 +83,31 @@ def test_the_audit_chain_job_links_pending_entries_every_five_seconds(app, runne
     assert run_guarded(app, "audit-chain", fires[0]) == 0
     assert run_guarded(app, "audit-chain", fires[1]) is None  # a second scheduler firing a moment later
     assert run_guarded(app, "audit-chain", fires[2]) == 0
-    # ...while the others keep theirs: the minute for cron jobs and the every-minute job, the interval otherwise.
+    # ...while the others keep theirs: the minute for cron jobs, the interval otherwise.
     assert guard_time("scores-nightly", minute + timedelta(seconds=42)) == minute
-    assert guard_time("scores-changed", minute + timedelta(seconds=42)) == minute
+    assert guard_time("scores-changed", minute + timedelta(seconds=42)) == minute + timedelta(seconds=40)
     assert guard_time("partners-sync", minute + timedelta(minutes=9)) == minute
+
+
+def test_marked_citizens_are_rescored_every_few_seconds_one_run_at_a_time(app, ctx):
+    from sqlalchemy import update
+
+    from app.citizens.models import Citizen
+    from app.extensions import db, kv
+    from app.scoring.models import Score
+
+    assert JOBS["scores-changed"][1] == {"trigger": "interval", "seconds": 5}
+    citizen = gen_citizen("周树人")
+    db.session.execute(update(Score).values(total=1))
+    db.session.execute(update(Citizen).values(needs_recompute=True))
+    db.session.commit()
+    fire = guard_time("scores-changed", utcnow())
+    # A run that outlasts its interval (here: another scheduler's, still going) is not joined by a second one.
+    kv.set("job:scores-changed:running", "someone-else", ex=60)
+    assert run_guarded(app, "scores-changed", fire) is None
+    kv.delete("job:scores-changed:running")
+    assert run_guarded(app, "scores-changed", fire + timedelta(seconds=5)) == 1
+    assert kv.get("job:scores-changed:running") is None  # released when done
+    db.session.expire_all()
+    assert current_score(citizen).total == 655
+    assert run_guarded(app, "scores-changed", fire + timedelta(seconds=10)) == 0  # idle

@@ -46,6 +46,16 @@ def test_recompute_changed_only_touches_marked_citizens(runner, ctx):
     assert _totals() == {first.id: 655, second.id: 1}
 
 
+def test_recompute_due_touches_citizens_whose_score_can_have_changed(runner, ctx):
+    first, second = gen_citizen("甲一"), gen_citizen("乙二")
+    db.session.execute(update(Score).values(total=1))  # stale, but nothing says so: not due
+    db.session.execute(update(Score).where(Score.citizen_id == first.id).values(next_change=date.today()))
+    db.session.commit()
+    result = runner.invoke(args=["scores", "recompute", "--due"])
+    assert "processed=1 changed=1" in result.output
+    assert _totals() == {first.id: 655, second.id: 1}
+
+
 def test_csv_import_reports_bad_lines_and_keeps_good_ones(runner, ctx, tmp_path):
     number = new_id_number(date(1970, 1, 1))
     citizen = gen_citizen("蔡元培", number)

@@ -1,0 +1,70 @@
+"""The city-wide read of a recompute on PostgreSQL: one server-side cursor, citizens in order with their records.
+
+Straight from psycopg (no SQLAlchemy row processing), on a connection of its own so the scoring chunks can
+commit while the cursor streams. Its snapshot is the one the run started with: ``_recompute_chunk`` reads
+again the records of citizens marked since (their marks say so), so nothing a batch adds meanwhile is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from app.extensions import db
+from score_model import RecordInput
+
+_ITERSIZE = 20_000  # rows per network fetch of the server-side cursor
+
+# Citizens with an open scoring consent, in id order, each with their active records (one row with NULLs if
+# none). Only active records can count (the engine skips the others), and records past their validity are set
+# to expired by the records-expiry job every night: the stream leaves them on the server.
+_SQL = """
+SELECT c.id, r.ref, r.type_code, r.status, r.occurred_at, r.expires_at, r.incident_id, r.grade, r.quantity,
+       r.department_id
+FROM citizen c
+LEFT JOIN credit_record r ON r.citizen_id = c.id AND r.status = 'active'
+WHERE c.id > %(after)s
+  AND EXISTS (SELECT 1 FROM consent k WHERE k.citizen_id = c.id AND k.kind = 'scoring' AND k.withdrawn_at IS NULL)
+  {due}
+ORDER BY c.id
+"""
+# Same condition as service._due_clause: marked, unscored, its next-change date has come, or other rules.
+_DUE = """
+  AND (c.needs_recompute
+       OR NOT EXISTS (SELECT 1 FROM score s WHERE s.citizen_id = c.id)
+       OR EXISTS (SELECT 1 FROM score s WHERE s.citizen_id = c.id
+                  AND (s.next_change <= %(as_of)s OR s.rules_version <> %(version)s)))
+"""
+
+
+def stream_city(due_only: bool, chunk_size: int, after: int, as_of: date,
+                version: str) -> Iterator[tuple[list[int], dict[int, list[RecordInput]]]]:
+    """Yield (citizen ids, their records) chunk by chunk, ``chunk_size`` citizens at a time."""
+    raw = db.engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        with driver.cursor(name="recompute_city") as cursor:
+            cursor.execute(_SQL.format(due=_DUE if due_only else ""),
+                           {"after": after, "as_of": as_of, "version": version})
+            ids: list[int] = []
+            grouped: dict[int, list[RecordInput]] = {}
+            current = None
+            records: list[RecordInput] = []
+            # fetchmany rather than iterating the cursor: one Python call per fetch, not per row.
+            while batch := cursor.fetchmany(_ITERSIZE):
+                for row in batch:
+                    citizen_id = row[0]
+                    if citizen_id != current:
+                        if len(ids) >= chunk_size:
+                            yield ids, grouped
+                            ids, grouped = [], {}
+                        current = citizen_id
+                        ids.append(citizen_id)
+                        records = grouped[citizen_id] = []
+                    if row[1] is not None:
+                        records.append(RecordInput(*row[1:]))
+            if ids:
+                yield ids, grouped
+    finally:
+        raw.rollback()
+        raw.close()
