@@ -174,7 +174,8 @@ def branch_names(branch_ids: set[int]) -> dict[int, str]:
     """Names of branches by id (for the trail a citizen reads); unknown or deleted ones are left out."""
     if not branch_ids:
         return {}
-    return dict(db.session.execute(select(Branch.id, Branch.name).where(Branch.id.in_(branch_ids))).tuples().all())
+    rows = db.session.execute(select(Branch.id, Branch.name).where(Branch.id.in_(branch_ids)))
+    return {row.id: row.name for row in rows}
 
 
 def issue_terminal(merchant: Merchant, name: str, branch_ref: str | None = None) -> tuple[Terminal, str]:
