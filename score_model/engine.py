@@ -224,6 +224,21 @@ def _as_date(value: dt.date) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
+def _until_ordinal(occ_ord: int, validity_days: int, expires_at: dt.date | None) -> int:
+    """Rule 1, the one place it is written: the ordinal of the first day a record no longer counts.
+
+    The catalog's validity (``occurred_at + validity_days``) is the ceiling; the record's own ``expires_at`` may
+    end it sooner, never later. compute_score and next_change both call this; compute_totals inlines the same
+    two comparisons (its inner loop avoids calls) and the equivalence tests hold it to them.
+    """
+    end = occ_ord + validity_days
+    if expires_at is not None:
+        exp = expires_at.toordinal()  # a datetime counts by its calendar day
+        if exp < end:
+            end = exp
+    return end
+
+
 def _status_reason(status: str) -> str:
     if status in STATUSES:
         return f"status_{status}"
@@ -242,9 +257,7 @@ def compute_score(records: Iterable[RecordInput], as_of: dt.date, rules: Rules) 
         if rt is None:
             it.reason = REASON_UNKNOWN_TYPE
             continue
-        it.until = it.occ + dt.timedelta(days=rt.validity_days)
-        if rec.expires_at is not None:
-            it.until = min(it.until, _as_date(rec.expires_at))  # sooner, never later than the catalog allows
+        it.until = dt.date.fromordinal(_until_ordinal(it.occ.toordinal(), rt.validity_days, rec.expires_at))
         grade_delta = None
         if rt.is_evaluation:
             grade_delta = rules.grade_delta.get(rec.grade) if rec.grade is not None else None
@@ -546,27 +559,36 @@ def compute_totals(records: Iterable[RecordInput], as_of: dt.date, rules: Rules)
 def next_change(records: Iterable[RecordInput], as_of: dt.date, rules: Rules) -> dt.date | None:
     """The first day after ``as_of`` on which the same records can give another score, or None if none can.
 
-    A score depends on the day only through which records count, and an active record of a known type counts
-    from ``occurred_at`` (inclusive) to the end of its validity (exclusive). Between those dates nothing changes
-    by itself; so a stored score needs rescoring only on this day, or when its records or the rules change.
+    A score depends on the day only through which records are eligible (rule 1): an active record of a known
+    type is eligible from ``occurred_at`` (inclusive) to the end of its validity (exclusive, see
+    :func:`_until_ordinal`: the catalog's validity, shortened by the record's own ``expires_at``). Incidents,
+    superseded evaluations and sub-caps (rules 3-5) are decided among the eligible records of the day, so they
+    move no boundary. Between those dates nothing changes by itself; so a stored score needs rescoring only on
+    this day, or when its records or the rules change. A record that can never be eligible (an empty window,
+    a public evaluation with a grade the rules do not know) gives no date.
     """
     fast = rules.fast_types
-    as_of_ord = as_of.toordinal()
+    grade_delta = rules.grade_delta
+    as_of_ord = _as_date(as_of).toordinal()
     best = 0
     for r in records:
-        if r.status != "active":
+        if r.status != STATUS_ACTIVE:
             continue
         t = fast.get(r.type_code)
         if t is None:
             continue
+        if t[7] and grade_delta.get(r.grade) is None:
+            continue  # never counts, on any day
         occ = r.occurred_at.toordinal()
+        until = _until_ordinal(occ, t[3], r.expires_at)
+        if until <= occ:
+            continue  # empty window: never counts
         if occ > as_of_ord:
             day = occ
+        elif until > as_of_ord:
+            day = until
         else:
-            exp = r.expires_at
-            day = occ + t[3] if exp is None else exp.toordinal()
-            if day <= as_of_ord:
-                continue
+            continue
         if best == 0 or day < best:
             best = day
     return dt.date.fromordinal(best) if best else None
