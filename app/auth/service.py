@@ -115,17 +115,26 @@ def create_department_user(department_code: str, username: str, password: str,
 
 
 def authenticate_console(username: str, password: str) -> StaffUser | DepartmentUser | None:
-    """The active staff or department account with this username and password, or None (same cost either way)."""
+    """The active staff or department account with this username and password, or None (same cost either way).
+
+    The console shares the API login's lockout (one counter per username and per address, on Flask-Limiter's
+    storage): a 429 ``login_locked`` ApiError once the budget is spent, before the password is looked at."""
+    limits = _login_limits(username)
+    for limit, keys in limits:
+        ratelimit.check(limit, LOGIN_LOCKED, *keys)
     user: StaffUser | DepartmentUser | None = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None:
         user = db.session.scalar(select(DepartmentUser).where(DepartmentUser.username == username))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
+    usable = (user is not None and check_password_hash(user.password_hash, password) and user.active
+              and not (isinstance(user, DepartmentUser) and not user.department.active))
+    if not usable:
+        for limit, keys in limits:
+            ratelimit.count(limit, *keys)
         return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        return None
-    if isinstance(user, DepartmentUser) and not user.department.active:
-        return None
+    user_limit, user_keys = limits[0]
+    ratelimit.clear(user_limit, *user_keys)
     return user
 
 

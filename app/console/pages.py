@@ -74,17 +74,16 @@ def login():
             status = 422
         else:
             username = data["username"]
-            if security.login_locked(username):
-                errors["_form"] = [f"登录失败次数过多，已暂时锁定，请 {security.lockout_minutes()} 分钟后再试。"]
-                status = 429
-            else:
+            try:
                 account = auth.authenticate_console(username, data["password"])
+            except ApiError as locked:  # login_locked: too many failures for this username or address
+                errors["_form"] = [locked.message]
+                status = locked.status
+            else:
                 if account is None:
-                    security.count_failure(username)
                     errors["_form"] = ["用户名或密码不正确。"]
                     status = 401
                 else:
-                    security.clear_failures(username)
                     security.sign_in(account)
                     return redirect(_safe_next(request.args.get("next")) or url_for("console.index"))
     why = request.args.get("why")

@@ -8,7 +8,6 @@ every request, so logout and idle timeout hold across processes and hosts.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -26,8 +25,6 @@ from app.auth.models import DepartmentUser, StaffUser
 from app.extensions import kv
 
 SESSION_KEY = "console:session:{}"
-FAIL_USER_KEY = "console:login-fail:user:{}"
-FAIL_IP_KEY = "console:login-fail:ip:{}"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; "
@@ -47,9 +44,6 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
 def configure(app: Flask) -> None:
     app.config.setdefault("CONSOLE_IDLE_SECONDS", int(os.environ.get("CONSOLE_IDLE_SECONDS") or 30 * 60))
     app.config.setdefault("CONSOLE_MAX_SESSION_SECONDS", 12 * 3600)
-    app.config.setdefault("CONSOLE_LOGIN_MAX_FAILURES", 5)  # per username within the window
-    app.config.setdefault("CONSOLE_LOGIN_MAX_FAILURES_PER_IP", 30)
-    app.config.setdefault("CONSOLE_LOGIN_WINDOW_SECONDS", 15 * 60)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
         app.config["SESSION_COOKIE_SECURE"] = True
@@ -191,39 +185,6 @@ def check_csrf() -> None:
         validate_csrf(token)
     except Exception as error:  # ValidationError from wtforms: missing, expired or not this session's
         raise CSRFError(str(error)) from None
-
-
-# -- login rate limit -------------------------------------------------------------------------------------------
-
-def _user_key(username: str) -> str:
-    return FAIL_USER_KEY.format(hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32])
-
-
-def _ip_key() -> str:
-    return FAIL_IP_KEY.format(request.remote_addr or "unknown")
-
-
-def login_locked(username: str) -> bool:
-    config = current_app.config
-    user_failures = int(kv.get(_user_key(username)) or 0)
-    ip_failures = int(kv.get(_ip_key()) or 0)
-    return (user_failures >= config["CONSOLE_LOGIN_MAX_FAILURES"]
-            or ip_failures >= config["CONSOLE_LOGIN_MAX_FAILURES_PER_IP"])
-
-
-def count_failure(username: str) -> None:
-    window = current_app.config["CONSOLE_LOGIN_WINDOW_SECONDS"]
-    for key in (_user_key(username), _ip_key()):
-        if kv.incr(key) == 1:
-            kv.expire(key, window)
-
-
-def clear_failures(username: str) -> None:
-    kv.delete(_user_key(username))
-
-
-def lockout_minutes() -> int:
-    return max(1, current_app.config["CONSOLE_LOGIN_WINDOW_SECONDS"] // 60)
 
 
 # -- headers ------------------------------------------------------------------------------------------------------

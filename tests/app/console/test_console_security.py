@@ -53,7 +53,7 @@ def test_login_goes_back_to_the_page_asked_for_but_never_off_site(app, ctx):
 def test_wrong_password_is_refused_in_chinese_and_repeated_failures_lock_the_account(app, ctx):
     gen_staff("staff01")
     client = app.test_client()
-    for _ in range(app.config["CONSOLE_LOGIN_MAX_FAILURES"]):
+    for _ in range(int(app.config["LOGIN_FAILURES_PER_USER"].split()[0])):
         response = login(client, "staff01", "wrong-password")
         assert response.status_code == 401
         assert "用户名或密码不正确" in response.get_data(as_text=True)
