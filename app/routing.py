@@ -25,7 +25,13 @@ class CityCodeConverter(BaseConverter):
     regex = "[0-9]{6}"
 
 
-CONVERTERS = {"ref": RefConverter, "city_code": CityCodeConverter}
+class DayConverter(BaseConverter):
+    """A calendar day written YYYY-MM-DD (its validity, 2026-13-01, is checked by the view: a coded 422)."""
+
+    regex = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+CONVERTERS = {"ref": RefConverter, "city_code": CityCodeConverter, "day": DayConverter}
 
 
 def register_converters(app: Flask, api: Api) -> None:

@@ -52,7 +52,7 @@ def make_commitment(body):
     return commitments.view(commitment)
 
 
-@blp.route("/commitments/<ref>")
+@blp.route("/commitments/<ref:ref>")
 @citizen_required()
 @blp.response(200, CommitmentSchema)
 @blp.doc(summary="一份信用承诺的详情", security=CITIZEN_AUTH)

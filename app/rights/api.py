@@ -65,7 +65,7 @@ def calendar_year(query):
             "warning": calendar.missing_next_year_warning(), "days": calendar.list_days(query["year"])}
 
 
-@blp.route("/rights/calendar/<day>", methods=["PUT"])
+@blp.route("/rights/calendar/<day:day>", methods=["PUT"])
 @staff_required()
 @blp.arguments(HolidayInSchema)
 @blp.response(200, HolidaySchema)
@@ -77,7 +77,7 @@ def calendar_set(body, day):
     return row
 
 
-@blp.route("/rights/calendar/<day>", methods=["DELETE"])
+@blp.route("/rights/calendar/<day:day>", methods=["DELETE"])
 @staff_required()
 @blp.response(204)
 @blp.doc(summary="删除某天的节假日或调休设置（恢复为普通周一至周五/周末）", security=STAFF)
@@ -128,7 +128,7 @@ def case_list(query):
             "calendar_warning": calendar.missing_next_year_warning()}
 
 
-@blp.route("/rights/cases/<ref>")
+@blp.route("/rights/cases/<ref:ref>")
 @staff_required()
 @blp.response(200, CaseSchema)
 @blp.doc(summary="案件详情：时间线、证明材料（查看留痕）", security=STAFF)
@@ -139,7 +139,7 @@ def case_detail(ref):
     return cases.describe(case, detail=True, audience="staff")
 
 
-@blp.route("/rights/objections/<ref>/decision", methods=["POST"])
+@blp.route("/rights/objections/<ref:ref>/decision", methods=["POST"])
 @staff_required()
 @blp.arguments(ObjectionDecisionSchema)
 @blp.response(200, CaseSchema)
@@ -150,7 +150,7 @@ def objection_decide(body, ref):
     return cases.describe(case, detail=True, audience="staff")
 
 
-@blp.route("/rights/repairs/<ref>/decision", methods=["POST"])
+@blp.route("/rights/repairs/<ref:ref>/decision", methods=["POST"])
 @staff_required()
 @blp.arguments(RepairDecisionSchema)
 @blp.response(200, CaseSchema)
@@ -161,7 +161,7 @@ def repair_decide(body, ref):
     return cases.describe(case, detail=True, audience="staff")
 
 
-@blp.route("/rights/evidence/<ref>")
+@blp.route("/rights/evidence/<ref:ref>")
 @staff_required()
 @blp.response(200)
 @blp.doc(summary="查看证明材料图片（留痕）", security=STAFF)
@@ -201,7 +201,7 @@ def department_objections(query):
             "per_page": per_page, "total": total, "pages": (total + per_page - 1) // per_page}
 
 
-@blp.route("/departments/me/objections/<ref>")
+@blp.route("/departments/me/objections/<ref:ref>")
 @department_required
 @blp.response(200, CaseSchema)
 @blp.doc(summary="异议详情（时间线、证明材料）", security=DEPARTMENT)
@@ -212,7 +212,7 @@ def department_objection(ref):
     return cases.describe(case, detail=True, audience="department")
 
 
-@blp.route("/departments/me/objections/<ref>/answer", methods=["POST"])
+@blp.route("/departments/me/objections/<ref:ref>/answer", methods=["POST"])
 @department_required
 @blp.arguments(AnswerSchema)
 @blp.response(200, CaseSchema)
@@ -222,7 +222,7 @@ def department_answer(body, ref):
     return cases.describe(case, detail=True, audience="department")
 
 
-@blp.route("/departments/me/evidence/<ref>")
+@blp.route("/departments/me/evidence/<ref:ref>")
 @department_required
 @blp.response(200)
 @blp.doc(summary="查看异议证明材料图片（仅限本部门记录的案件，留痕）", security=DEPARTMENT)

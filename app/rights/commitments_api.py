@@ -40,7 +40,7 @@ def register(body):
     return commitments.view(commitment)
 
 
-@blp.route("/commitments/<ref>/false", methods=["POST"])
+@blp.route("/commitments/<ref:ref>/false", methods=["POST"])
 @department_required
 @blp.arguments(ReasonSchema)
 @blp.response(200, CommitmentSchema)
@@ -49,7 +49,7 @@ def department_false(body, ref):
     return commitments.view(commitments.report_false(ref, body["reason"], department=g.department))
 
 
-@blp.route("/staff/commitments/<ref>/false", methods=["POST"])
+@blp.route("/staff/commitments/<ref:ref>/false", methods=["POST"])
 @staff_required()
 @blp.arguments(ReasonSchema)
 @blp.response(200, CommitmentSchema)
@@ -67,7 +67,7 @@ def voluntary_queue(query):
     return {"items": voluntary.queue(query["state"])}
 
 
-@blp.route("/voluntary-reports/<ref>/decision", methods=["POST"])
+@blp.route("/voluntary-reports/<ref:ref>/decision", methods=["POST"])
 @staff_required()
 @blp.arguments(VoluntaryDecisionSchema)
 @blp.response(200, VoluntaryReportSchema)

@@ -1,7 +1,10 @@
 """Request and answer shapes of the rights endpoints (department, staff and citizen)."""
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.openapi import MAY_BE_ABSENT
+from app.schema_base import CityDateTime
 from app.storable import contains_unstorable
 
 
@@ -170,7 +173,7 @@ class AlertSchema(Schema):
     kind = fields.String(metadata={"description": "due_soon / overdue / calendar_missing"})
     subject = fields.String()
     message = fields.String()
-    created_at = fields.DateTime()
+    created_at = CityDateTime()
 
 
 class StatsQuerySchema(Schema):
@@ -186,7 +189,8 @@ class StatsFiguresSchema(Schema):
     avg_working_days = fields.Float(allow_none=True)
     upheld = fields.Integer()
     upheld_rate_pct = fields.Float(allow_none=True)
-    upheld_per_100k_records = fields.Float(allow_none=True)
+    upheld_per_100k_records = fields.Float(allow_none=True, metadata={
+        "description": "每十万条记录中被纠正的条数（仅信用异议）", MAY_BE_ABSENT: True})
 
 
 class StatsMonthSchema(StatsFiguresSchema):
@@ -200,13 +204,17 @@ class StatsKindSchema(Schema):
 
 
 class StatsSchema(Schema):
-    from_ = fields.String(data_key="from")
+    from_ = fields.String(attribute="from", data_key="from")
     to = fields.String()
     records_total = fields.Integer()
     kinds = fields.List(fields.Nested(StatsKindSchema))
 
 
 # -- citizen (mini-program) -----------------------------------------------------------------------------------
+
+def _evidence_field():
+    return fields.List(Upload(), load_default=list, metadata={"description": "证明材料图片（JPG/PNG），可多张"})
+
 
 class ObjectionFormSchema(Schema):
     record = fields.String(required=True, validate=validate.Length(min=1, max=32),
@@ -216,11 +224,7 @@ class ObjectionFormSchema(Schema):
         metadata={"description": "异议理由：not_me 非本人 / wrong_facts 事实有误 / wrong_date 日期有误 / "
                                  "already_corrected 已撤销或变更 / expired 已过公示期 / other 其他"})
     reason_text = Text(1000, load_default="", metadata={"description": "补充说明"})
-
-
-class EvidenceFilesSchema(Schema):
-    evidence = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}), load_default=list,
-                           metadata={"description": "证明材料图片（JPG/PNG），可多张"})
+    evidence = _evidence_field()
 
 
 class RepairFormSchema(Schema):
@@ -229,6 +233,7 @@ class RepairFormSchema(Schema):
     commitment_version = fields.String(required=True, validate=validate.Length(min=1, max=32),
                                        metadata={"description": "所签署承诺书的版本（见 GET /me/repairs/preview）"})
     commitment_accepted = fields.Boolean(required=True, metadata={"description": "同意并签署信用修复承诺书"})
+    evidence = _evidence_field()
 
 
 class RepairPreviewQuerySchema(Schema):
