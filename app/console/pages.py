@@ -16,6 +16,7 @@ from app.errors import ApiError
 from app.extensions import db
 from app.partners import service as partners
 from app.partners import settlement
+from app.partners.schemas import PartnerKeysSchema
 from app.records import queries as record_queries
 from app.scoring import service as scoring
 from app.scoring.stats import level_names
@@ -318,14 +319,35 @@ def scenes():
 
 # -- partners -----------------------------------------------------------------------------------------------
 
+def _partners_page(*, errors=None, form=None, status=200):
+    rows = [{"partner": partner, "kids": partners.key_ids(partner),
+             "pending": settlement.pending_receipts(partner.id)} for partner in partners.list_partners()]
+    report_status = request.args.get("status")
+    report_status = report_status if report_status in ("matched", "mismatched", "retry") else None
+    return render_template("console/partners.html", partners=rows, status=report_status,
+                           reports=settlement.reports(status=report_status, limit=100),
+                           errors=errors or {}, form=form or {}), status
+
+
 @blp.route("/partners")
 @security.login_required("staff")
 def partner_list():
-    rows = [{"partner": partner, "kids": partners.key_ids(partner),
-             "pending": settlement.pending_receipts(partner.id)} for partner in partners.list_partners()]
-    status = request.args.get("status") if request.args.get("status") in ("matched", "mismatched", "retry") else None
-    return render_template("console/partners.html", partners=rows,
-                           reports=settlement.reports(status=status, limit=100), status=status)
+    return _partners_page()
+
+
+@blp.route("/partners/keys", methods=["POST"])
+@security.login_required("admin")
+def partner_keys():
+    """The partner's key address (JWKS URL, fetched at once) and API address: PUT /api/v1/partners/<code>/keys."""
+    city_code = request.form.get("city_code", "")
+    try:
+        data = load_form(PartnerKeysSchema(), ignore=("city_code",))
+        partner = partners.configure_keys(city_code, data)
+    except (ValidationError, ApiError) as error:
+        db.session.rollback()
+        return _partners_page(errors=form_errors(error), form=request.form, status=getattr(error, "status", 422))
+    flash(f"{partner.city_name}：已更新公钥与接口地址（公钥 {len(partners.key_ids(partner))} 个）。", "success")
+    return redirect(url_for("console.partner_list"))
 
 
 @blp.route("/partners/<city_code>/status", methods=["POST"])

@@ -261,3 +261,25 @@ def test_other_staff_pages_render_in_chinese(app, ctx):
         response = admin.get(path)
         assert response.status_code == 200, path
         assert text in response.get_data(as_text=True), path
+
+
+def test_an_admin_sets_a_partners_api_address_and_a_bad_key_address_is_shown_next_to_its_field(app, ctx):
+    from app.partners import service as partners
+
+    partners.seed_known_partners()
+    db.session.commit()
+    client = staff_client(app, "admin01", role="admin")
+    token = page_token(client, "/console/partners")
+    bad = client.post("/console/partners/keys", data={"csrf_token": token, "city_code": "330100",
+                                                       "jwks_url": "not a url"})
+    assert bad.status_code == 422
+    assert 'data-field="jwks_url"' in bad.get_data(as_text=True)
+    good = client.post("/console/partners/keys", data={"csrf_token": token, "city_code": "330100",
+                                                        "api_base_url": "https://hz.example.gov.cn/partner/v1"},
+                       follow_redirects=True)
+    assert good.status_code == 200 and "已更新公钥与接口地址" in good.get_data(as_text=True)
+    assert partners.get_partner("330100").api_base_url == "https://hz.example.gov.cn/partner/v1"
+    staff = staff_client(app, "staff09")
+    refused = staff.post("/console/partners/keys", data={"csrf_token": page_token(staff, "/console/partners"),
+                                                          "city_code": "330100", "api_base_url": "https://x.cn/p"})
+    assert refused.status_code == 403
