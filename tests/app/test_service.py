@@ -81,7 +81,7 @@ def test_a_caller_without_credentials_hears_401_before_its_input_is_judged(clien
     assert len(secured) > 40  # the staff, department, terminal, partner and citizen APIs
     answers = {}
     # A path variable gets a value of its documented shape (a fixed path must not be read as one).
-    shapes = {"city_code": "330100", "ref": "0" * 32}
+    shapes = {"city_code": "330100", "ref": "0" * 32, "day": "2026-01-01"}
     for path, method in secured:
         url = re.sub(r"\{([^}]+)\}", lambda m: shapes.get(m.group(1), "x"), path)
         url += "?page=zero&per_page=-1&date_from=nope&scene="
