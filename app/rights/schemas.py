@@ -116,7 +116,8 @@ class CasePageSchema(Schema):
     per_page = fields.Integer()
     total = fields.Integer()
     pages = fields.Integer()
-    calendar_warning = fields.String(allow_none=True)
+    calendar_warning = fields.String(allow_none=True, metadata={
+        "description": "下一年节假日尚未录入的提醒（仅信用中心工作人员的案件列表）", MAY_BE_ABSENT: True})
 
 
 STATES = ("open", "received", "answered", "upheld", "corrected", "dismissed", "withdrawn", "applied", "approved",
