@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import ratelimit
+from app.audit import service as audit
 from app.auth.models import STAFF_ROLES, DepartmentUser, StaffToken, StaffUser
 from app.errors import ApiError
 from app.extensions import db
@@ -74,6 +75,23 @@ def staff_for_token(token: str) -> StaffUser | None:
 def create_department(code: str, name: str, record_types: list[str]) -> Department:
     department = Department(code=code, name=name, record_types=sorted(set(record_types)))
     db.session.add(department)
+    db.session.flush()
+    return department
+
+
+def set_department_record_types(department: Department, record_types: list[str], known_types) -> Department:
+    """The catalog record types a department may push (its key's scope); a type outside the catalog is refused."""
+    unknown = sorted(set(record_types) - set(known_types))
+    if unknown:
+        raise ApiError(422, "unknown_type", "信用信息目录中没有该记录类型。",
+                       {"record_types": [f"目录中没有：{'、'.join(unknown)}"]})
+    if not record_types:
+        raise ApiError(422, "record_types_required", "请至少选择一种记录类型。",
+                       {"record_types": ["请至少选择一种记录类型。"]})
+    previous = list(department.record_types)
+    department.record_types = sorted(set(record_types))
+    audit.log(None, "department.record_types", "调整部门可报送的记录类型",
+              {"department": department.code, "from": previous, "to": department.record_types})
     db.session.flush()
     return department
 

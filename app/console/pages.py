@@ -387,6 +387,21 @@ def department_key_issue(code):
     return _departments_page(issued={"department": department, "key": key}, status=201)
 
 
+@blp.route("/departments/<code>/record-types", methods=["POST"])
+@security.login_required("admin")
+def department_record_types(code):
+    department = auth.get_department(code)
+    try:
+        auth.set_department_record_types(department, request.form.getlist("record_types"), scoring.rules().catalog)
+    except ApiError as error:
+        db.session.rollback()
+        flash(f"{department.name}：{' '.join(form_errors(error).get('record_types', [error.message]))}", "error")
+        return redirect(url_for("console.departments")), 303
+    db.session.commit()
+    flash(f"{department.name} 可报送的记录类型已更新（{len(department.record_types)} 种）。", "success")
+    return redirect(url_for("console.departments"))
+
+
 @blp.route("/departments/<code>/keys/<int:key_id>/revoke", methods=["POST"])
 @security.login_required("admin")
 def department_key_revoke(code, key_id):

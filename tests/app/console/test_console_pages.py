@@ -283,3 +283,26 @@ def test_an_admin_sets_a_partners_api_address_and_a_bad_key_address_is_shown_nex
     refused = staff.post("/console/partners/keys", data={"csrf_token": page_token(staff, "/console/partners"),
                                                           "city_code": "330100", "api_base_url": "https://x.cn/p"})
     assert refused.status_code == 403
+
+
+def test_an_admin_changes_the_record_types_a_department_may_push_and_its_key_follows(app, ctx):
+    from app.auth import service as auth
+    from tests.factories import gen_department
+
+    department, key = gen_department("SX_TEST", ["LA_PENALTY_GENERAL"])
+    db.session.commit()
+    client = staff_client(app, "admin02", role="admin")
+    token = page_token(client, "/console/departments")
+    unknown = client.post("/console/departments/SX_TEST/record-types",
+                          data={"csrf_token": token, "record_types": ["NOT_A_TYPE"]}, follow_redirects=True)
+    assert "目录中没有：NOT_A_TYPE" in unknown.get_data(as_text=True)
+    changed = client.post("/console/departments/SX_TEST/record-types", follow_redirects=True,
+                          data={"csrf_token": token, "record_types": ["LA_PENALTY_GENERAL", "LA_PENALTY_SERIOUS"]})
+    assert "可报送的记录类型已更新（2 种）" in changed.get_data(as_text=True)
+    assert auth.get_department("SX_TEST").record_types == ["LA_PENALTY_GENERAL", "LA_PENALTY_SERIOUS"]
+    id_number = new_id_number()
+    gen_citizen("王五", id_number)
+    pushed = app.test_client().post("/api/v1/records/batch", headers={"Authorization": f"Bearer {key}"}, json={
+        "records": [{"external_id": "T-1", "id_number": id_number, "type_code": "LA_PENALTY_SERIOUS",
+                     "occurred_at": "2026-01-01"}]})
+    assert pushed.status_code == 200 and pushed.get_json()["accepted"] == 1, pushed.get_json()
