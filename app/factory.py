@@ -17,7 +17,6 @@ from app.routing import register_converters
 from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
 from app.security.pii import parse_keys as parse_pii_keys
-from app.validation_messages import use_chinese_messages
 from benefits import cashier
 
 
@@ -43,7 +42,6 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     kv.init_app(app)
     ratelimit.init_app(app)
     # One Api per app (it keeps the app and its spec), so tests and two-city runs can build several apps.
-    use_chinese_messages()
     api = CityApi(app)
     register_error_handlers(app)
     request_guard.register(app)
