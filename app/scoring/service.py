@@ -214,14 +214,15 @@ def recompute(mode: str = "changed", *, citizen_ids: list[int] | None = None, ch
     else:
         chunks = ((ids, None) for ids in _stream_ids(mode, chunk_size, start_after, citizen_ids, as_of,
                                                      score_rules.version))
-    for ids, grouped in chunks:
-        processed, changed = stats.processed, stats.changed
-        _recompute_chunk(ids, as_of, score_rules, stats, reason, grouped)
-        metrics.RECOMPUTED.labels("processed").inc(stats.processed - processed)
-        metrics.RECOMPUTED.labels("changed").inc(stats.changed - changed)
-        metrics.RECOMPUTE_LAST_ID.set(stats.last_citizen_id)
-        if on_chunk:
-            on_chunk(stats)
+    with streaming.few_collections():
+        for ids, grouped in chunks:
+            processed, changed = stats.processed, stats.changed
+            _recompute_chunk(ids, as_of, score_rules, stats, reason, grouped)
+            metrics.RECOMPUTED.labels("processed").inc(stats.processed - processed)
+            metrics.RECOMPUTED.labels("changed").inc(stats.changed - changed)
+            metrics.RECOMPUTE_LAST_ID.set(stats.last_citizen_id)
+            if on_chunk:
+                on_chunk(stats)
     # Marks of citizens without scoring consent would otherwise linger: no score is computed for them.
     without_consent = update(Citizen).where(Citizen.needs_recompute, ~scoring_consent_clause())
     if citizen_ids is not None:

@@ -7,7 +7,10 @@ again the records of citizens marked since (their marks say so), so nothing a ba
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from app.extensions import db
@@ -35,6 +38,41 @@ _DUE = """
        OR EXISTS (SELECT 1 FROM score s WHERE s.citizen_id = c.id
                   AND (s.next_change <= %(as_of)s OR s.rules_version <> %(version)s)))
 """
+
+
+class _CollectorPause:
+    """Freeze what exists and collect the youngest generation 100 times less often while any run is under way in
+    this process; restored when the last one ends (the scheduler runs jobs in threads, so two can overlap)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs = 0
+        self._thresholds: tuple[int, int, int] | None = None
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._runs == 0:
+                self._thresholds = gc.get_threshold()
+                gc.freeze()
+                gc.set_threshold(self._thresholds[0] * 100, *self._thresholds[1:])
+            self._runs += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._runs -= 1
+                if self._runs == 0:
+                    gc.set_threshold(*self._thresholds)
+                    gc.unfreeze()
+
+
+# A recompute allocates a row, a tuple and a ``RecordInput`` per record, none of them in a cycle, all freed by
+# reference counting. The cyclic collector is triggered by allocation counts, though, and its older generations
+# hold the whole application (SQLAlchemy's metadata, Flask, the rules), which every full pass walks again: reading
+# 100,000 citizens' 815,000 records took 2.7 s with it, 1.2 s without. What exists when a run starts is frozen
+# (never walked, nor freed, until the run ends).
+few_collections = _CollectorPause()
 
 
 def stream_city(due_only: bool, chunk_size: int, after: int, as_of: date,
