@@ -18,8 +18,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # a worker silent this long is killed and replaced
 graceful_timeout = 30
 keepalive = 5
-max_requests = 10000  # recycle workers now and then (slow leaks), with jitter so they do not all restart at once
-max_requests_jitter = 1000
+# Recycle workers now and then (slow leaks), with jitter so they do not all restart at once. Not too often: a
+# worker's start costs ≈ 1.6 s of CPU (importing and building the app), which at every 10,000 requests came to
+# 0.16 ms a request, a fifth of a whole /healthz; at 200,000 it is under 0.01 ms.
+max_requests = 200_000
+max_requests_jitter = 20_000
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None  # the app writes its own access line (route template, no raw path): app/logging_setup.py
 
