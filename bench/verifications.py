@@ -273,34 +273,37 @@ def summarise(results, start_at, seconds) -> dict:
 
 
 def print_cpu(figures: dict) -> None:
-    """CPU per request by part in the closed loops, and what the ratio goal would leave a verification."""
-    health, verification = figures["healthz"]["cpu"], figures["verifications"]["cpu"]
-    if health is None or verification is None:
+    """CPU per request by part in the alternated closed loops, and what the goal against the floor leaves."""
+    if any(figures[name].get("cpu") is None for name in ("healthz", "floor", "verifications")):
         return
     print()
-    print("CPU per request in the closed loop, ms (load = the load generator; other = kernel network work, "
+    print("CPU per request in the closed loops, ms (load = the load generator; other = kernel network work, "
           "the rest of the machine)")
     print(f"{'endpoint':<15}" + "".join(f"{part:>10}" for part in (*cpu_account.PARTS, "total")) + f"{'idle':>8}")
-    for name, cpu in (("healthz", health), ("verifications", verification)):
+    for name in ("healthz", "floor", "verifications"):
+        cpu = figures[name]["cpu"]
         print(f"{name:<15}" + "".join(f"{cpu[part]:>10.2f}" for part in (*cpu_account.PARTS, "total"))
               + f"{cpu['idle_share']:>8.0%}")
-    # At 40 % of /healthz's rate on the same machine, a verification may cost 2.5 times a /healthz in all.
-    budget = health["total"] / 0.40
-    fixed = sum(verification[part] for part in ("postgres", "redis", "load", "other"))
-    print(f"at 40 % of /healthz a verification could cost {budget:.2f} ms of machine CPU in all; outside the "
-          f"server's workers it cost {fixed:.2f} ms, which leaves the workers {budget - fixed:.2f} ms "
-          f"(they used {verification['server']:.2f} ms; a /healthz costs them {health['server']:.2f} ms)")
+    floor, verification = figures["floor"]["cpu"], figures["verifications"]["cpu"]
+    budget = floor["total"] / 0.70
+    print(f"at 70 % of the floor a verification may cost {budget:.2f} ms of machine CPU in all (the floor: "
+          f"{floor['total']:.2f}); it cost {verification['total']:.2f}, of which the server's workers "
+          f"{verification['server']:.2f} (the floor's: {floor['server']:.2f})")
 
 
-def alternate(port, jobs: dict, processes: int, threads: int, slices: int, slice_seconds: float) -> dict:
+def alternate(port, jobs: dict, processes: int, threads: int, slices: int, slice_seconds: float,
+              server_pid: int | None = None) -> dict:
     """Closed loops in alternating slices (``slices`` rounds of every endpoint in turn, ``slice_seconds`` each), so
     background load on the shared machine hits each endpoint alike; returns each endpoint's peak summary and its
     results. ``jobs``: endpoint name -> its jobs (None for /healthz); a slice's sent codes are not sent again."""
     remaining = {name: list(todo) if todo is not None else None for name, todo in jobs.items()}
-    gathered = {name: {"results": [], "within": 0} for name in jobs}
+    gathered = {name: {"results": [], "within": 0, "cpu": []} for name in jobs}
     for _ in range(slices):
         for name in jobs:
-            results, start, _ = run_phase(port, remaining[name], processes, threads, "closed", None, slice_seconds)
+            results, start, cpu = run_phase(port, remaining[name], processes, threads, "closed", None, slice_seconds,
+                                            server_pid)
+            if cpu is not None:
+                gathered[name]["cpu"].append((cpu, len(results)))
             gathered[name]["results"] += results
             gathered[name]["within"] += sum(1 for r in results if r[4] <= start + slice_seconds)
             if remaining[name] is not None:
@@ -310,8 +313,19 @@ def alternate(port, jobs: dict, processes: int, threads: int, slices: int, slice
     for name, got in gathered.items():
         summary = summarise(got["results"], 0, float("inf"))
         summary["rps"] = got["within"] / (slices * slice_seconds)
-        figures[name] = {"peak": summary, "results": got["results"]}
+        figures[name] = {"peak": summary, "results": got["results"], "cpu": _cpu_over(got["cpu"])}
     return figures
+
+
+def _cpu_over(slices: list[tuple[dict, int]]) -> dict | None:
+    """CPU per request over several slices, weighted by the requests each served."""
+    requests = sum(count for _, count in slices)
+    if not slices or not requests:
+        return None
+    keys = (*cpu_account.PARTS, "total", "idle_share")
+    merged = {key: sum(cpu[key] * count for cpu, count in slices) / requests for key in keys if key != "idle_share"}
+    merged["idle_share"] = sum(cpu["idle_share"] for cpu, _ in slices) / len(slices)
+    return merged
 
 
 def order_jobs(prepared) -> list[dict]:
@@ -363,7 +377,7 @@ def main() -> int:
     try:
         per_thread = max(1, args.concurrency // args.load_processes)
         figures = alternate(args.port, {"healthz": None, "floor": floor_jobs, "verifications": jobs[:split]},
-                            args.load_processes, per_thread, slices, args.slice_seconds)
+                            args.load_processes, per_thread, slices, args.slice_seconds, server.pid)
         if len(figures["verifications"]["results"]) >= split:
             print("warning: the closed loop ran out of codes; raise MAX_CLOSED_RATE", flush=True)
         half = figures["verifications"]["peak"]["rps"] / 2
@@ -396,6 +410,7 @@ def main() -> int:
           f"verifications / healthz: {rps['verifications'] / rps['healthz']:.0%}; "
           f"floor / healthz: {rps['floor'] / rps['healthz']:.0%}")
     print(f"verification p99 at half peak: {half['p99_ms']:.1f} ms (goal < 50 ms)")
+    print_cpu(figures)
     floor_answers = Counter(r[2] for r in figures["floor"]["results"])
     floor_ok = Counter(r[3] for r in figures["floor"]["results"] if r[2] == "ok")
     floor_oks = floor_answers.get("ok", 0)

@@ -25,6 +25,7 @@ import secrets
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app.security.signing import b64url, b64url_decode
 
@@ -70,6 +71,13 @@ def parse(token: str) -> tuple[CodeClaims, bytes, bytes]:
     """Split and decode without checking the signature: (claims, signing input, signature)."""
     if not isinstance(token, str) or len(token) > MAX_LENGTH:
         raise CodeRefused("malformed")
+    return _parse(token)
+
+
+# A scan parses its code twice (routing ours from a partner city's, then checking it); the claims are frozen, so
+# the second parse can be the first's answer. Failures are not cached (they raise).
+@lru_cache(maxsize=64)
+def _parse(token: str) -> tuple[CodeClaims, bytes, bytes]:
     parts = token.strip().split(".")
     if len(parts) != 4 or parts[0] != PREFIX or not _KID.match(parts[1]):
         raise CodeRefused("malformed")

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     String,
     Table,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -188,8 +189,11 @@ class Redemption(db.Model):
         Index("ix_benefit_redemption_usage", "offer_id", "citizen_id", "city_day"),
         Index("ix_benefit_redemption_merchant_day", "merchant_id", "city_day"),
         Index("ix_benefit_redemption_citizen", "citizen_id", "redeemed_at"),
-        Index("ix_benefit_redemption_partner_usage", "offer_id", "partner_id", "partner_subject", "city_day"),
-        Index("ix_benefit_redemption_partner_day", "partner_id", "city_day"),
+        # Partial: our own citizens' redemptions (nearly all) need no entry in the partner indexes.
+        Index("ix_benefit_redemption_partner_usage", "offer_id", "partner_id", "partner_subject", "city_day",
+              postgresql_where=text("partner_id IS NOT NULL"), sqlite_where=text("partner_id IS NOT NULL")),
+        Index("ix_benefit_redemption_partner_day", "partner_id", "city_day",
+              postgresql_where=text("partner_id IS NOT NULL"), sqlite_where=text("partner_id IS NOT NULL")),
         CheckConstraint("(citizen_id IS NULL) <> (partner_id IS NULL)", name="one_holder"),
     )
 

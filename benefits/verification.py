@@ -19,8 +19,9 @@ refusal after it rolls the place back. A CHECK (redeemed_count <= quota) backs t
 Cost: this runs on every scan at every counter of the city, so the hot path uses prebuilt Core statements on the
 session's connection (building and compiling ORM statements per request cost more than the round trips), the
 terminal and the offer come from a per-process cache of a few seconds (``app/local_cache.py``), and a successful
-scan makes six statements: reservation, holder with usage, redemption, attempt, audit entry, commit; on
-PostgreSQL the last three writes are one statement (``ledger_sql``), so four.
+scan makes six statements: reservation, holder with usage, redemption, attempt, audit entry, commit. On
+PostgreSQL the three writes are one statement and travel with the commit, the reservation and the read with the
+transaction's start: two round trips (``ledger_sql``).
 
 A partner city's citizen (互认) shows their home city's credit code or an attestation made for us; it is checked
 by ``app.partners.inbound`` (issuer, key, signature, audience, expiry, revocation) instead of our own code check,
@@ -34,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Boolean, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import local_cache, metrics
@@ -124,7 +125,8 @@ _RESERVE = (
     update(_OFFER)
     .where(_OFFER.c.id == bindparam("offer_id"),
            or_(_OFFER.c.quota.is_(None), _OFFER.c.redeemed_count < _OFFER.c.quota))
-    .values(redeemed_count=_OFFER.c.redeemed_count + 1)
+    # updated_at explicitly: the column's Python-side onupdate does not reach a statement run by the driver.
+    .values(redeemed_count=_OFFER.c.redeemed_count + 1, updated_at=bindparam("now"))
     .returning(_OFFER.c.id)
 )
 _CITIZEN = Citizen.__table__
@@ -134,13 +136,15 @@ _CONSENT = Consent.__table__
 
 
 def _usage_columns(live) -> tuple:
-    """Uses of this offer today, this month and ever (not cancelled), and whether this code was used."""
-    def count(*conditions):
-        return select(func.count()).where(live, *conditions).scalar_subquery()
+    """Uses of this offer today, this month and ever (not cancelled), and whether this code was used. A count
+    runs only when the offer has that limit (the ``count_*`` flags): a one-time filter, so an offer without limits
+    reads none of the holder's past redemptions, which grow with every use."""
+    def count(flag: str, *conditions):
+        return select(func.count()).where(bindparam(flag, type_=Boolean), live, *conditions).scalar_subquery()
 
-    return (count(_REDEMPTION.c.city_day == bindparam("today")).label("day"),
-            count(_REDEMPTION.c.city_day >= bindparam("month_start")).label("month"),
-            count().label("total"),
+    return (count("count_day", _REDEMPTION.c.city_day == bindparam("today")).label("day"),
+            count("count_month", _REDEMPTION.c.city_day >= bindparam("month_start")).label("month"),
+            count("count_total").label("total"),
             exists().where(_REDEMPTION.c.code_id == bindparam("code_id")).label("code_used"))
 
 
@@ -250,11 +254,14 @@ class _Ledger:
     def _write(self, reason: str, eligible: bool, redemption_id: int | None) -> None:
         metrics.VERIFICATIONS.labels(reason).inc()
         connection = db.session.connection()
-        if redemption_id is None and self.citizen_id is not None and is_postgresql(connection):
-            # The attempt and its audit entry in one round trip.
-            connection.execute(ledger_sql.ATTEMPT_AND_AUDIT, {**self._attempt(reason, eligible),
-                                                               **self._audit_params(reason)})
-            db.session.commit()
+        if redemption_id is None and is_postgresql(connection):
+            # The attempt (and its audit entry) and the commit in one round trip.
+            if self.citizen_id is None:
+                ledger_sql.write_and_commit(connection, ledger_sql.ATTEMPT, self._attempt(reason, eligible))
+            else:
+                ledger_sql.write_and_commit(connection, ledger_sql.ATTEMPT_AND_AUDIT,
+                                            {**self._attempt(reason, eligible), **self._audit_params(reason)})
+            db.session.commit()  # ends the session's transaction: nothing is left to send
             return
         connection.execute(_INSERT_ATTEMPT, {**self._attempt(reason, eligible), "redemption_id": redemption_id})
         if self.citizen_id is not None:
@@ -264,10 +271,10 @@ class _Ledger:
         db.session.commit()
 
     def redeem_in_one_statement(self, redemption_ref: str) -> Outcome:
-        """PostgreSQL, one of our citizens: the redemption, the attempt and the audit entry in one round trip
-        (IntegrityError when the code's row exists, as with the separate insert)."""
-        db.session.connection().execute(ledger_sql.REDEMPTION_ATTEMPT_AND_AUDIT, {
-            **self._attempt("ok", True), **self._audit_params("ok"), "ref": redemption_ref}).scalar_one()
+        """PostgreSQL, one of our citizens: the redemption, the attempt, the audit entry and the commit in one
+        round trip (IntegrityError when the code's row exists, as with the separate insert)."""
+        ledger_sql.write_and_commit(db.session.connection(), ledger_sql.REDEMPTION_ATTEMPT_AND_AUDIT, {
+            **self._attempt("ok", True), **self._audit_params("ok"), "ref": redemption_ref})
         db.session.commit()
         metrics.VERIFICATIONS.labels("ok").inc()
         return Outcome(True, "ok", REASONS["ok"], self.level_name, self.masked_name, redemption_ref, self.partner_city)
@@ -382,15 +389,16 @@ def _redeem(ledger: _Ledger, terminal: TerminalInfo, holder: partner_inbound.Par
             return ledger.refuse("level_too_low")
 
     connection = db.session.connection()
-    reserved = connection.execute(_RESERVE, {"offer_id": offer.id}).first() is not None
     usage_params = {"offer_id": offer.id, "code_id": ledger.code_id, "today": ledger.today,
-                    "month_start": ledger.today.replace(day=1)}
+                    "month_start": ledger.today.replace(day=1), "count_day": offer.limit_per_day is not None,
+                    "count_month": offer.limit_per_month is not None, "count_total": offer.limit_total is not None}
     if holder is not None:
-        usage = connection.execute(_PARTNER_USAGE, {**usage_params, "partner_id": holder.partner_id,
-                                                    "partner_subject": holder.subject}).one()
+        reserved, usage = _reserve_and_read(connection, offer.id, ledger.now, _PARTNER_USAGE, {
+            **usage_params, "partner_id": holder.partner_id, "partner_subject": holder.subject})
         holder_columns = {"citizen_id": None, "partner_id": holder.partner_id, "partner_subject": holder.subject}
     else:
-        usage = connection.execute(_HOLDER_AND_USAGE, {**usage_params, "subject": claims.subject}).first()
+        reserved, usage = _reserve_and_read(connection, offer.id, ledger.now, _HOLDER_AND_USAGE,
+                                            {**usage_params, "subject": claims.subject})
         refusal = _holder_refusal(ledger, offer, usage, claims.level)
         if refusal:
             db.session.rollback()  # gives the reserved place back
@@ -420,6 +428,15 @@ def _redeem(ledger: _Ledger, terminal: TerminalInfo, holder: partner_inbound.Par
         # The code's row exists although the key-value store had forgotten it: the database has the last word.
         db.session.rollback()
         return ledger.refuse("already_used")
+
+
+def _reserve_and_read(connection, offer_id: int, now: datetime, read, params: dict):
+    """Take a place in the offer's quota, then read the holder's use of it: (place taken, the row read). On
+    PostgreSQL both travel in one round trip (``ledger_sql``); the read still runs after the reservation."""
+    if is_postgresql(connection):
+        return ledger_sql.reserve_and_read(connection, _RESERVE, {"offer_id": offer_id, "now": now}, read, params)
+    reserved = connection.execute(_RESERVE, {"offer_id": offer_id, "now": now}).first() is not None
+    return reserved, connection.execute(read, params).first()
 
 
 def _holder_refusal(ledger: _Ledger, offer, holder, code_level: int) -> str | None:
