@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import current_app
 from sqlalchemy import ARRAY, Integer, any_, bindparam, delete, or_, select, update
@@ -83,7 +83,9 @@ def _upsert():
     return stmt.on_conflict_do_update(
         index_elements=[Score.citizen_id],
         set_={name: getattr(stmt.excluded, name) for name in _SCORE_COLUMNS[1:]},
-    )
+        # A score computed since ``written_before`` came from newer records than these: it stays.
+        where=Score.__table__.c.computed_at < bindparam("written_before"),
+    ).returning(Score.citizen_id)
 
 
 def _clear_marks(citizen_ids: list[int]) -> list[int]:
@@ -102,69 +104,88 @@ def _clear_marks(citizen_ids: list[int]) -> list[int]:
     return []
 
 
+# ``written_before`` of a score read from the database in this transaction: any stored score may be replaced.
+_ANY_TIME = datetime.max.replace(tzinfo=UTC)
+
+
 def _recompute_chunk(citizen_ids: list[int], as_of: date, score_rules: Rules, stats: RecomputeStats,
-                     reason: str, grouped: dict[int, list[RecordInput]] | None = None) -> None:
+                     reason: str, grouped: dict[int, list[RecordInput]] | None = None,
+                     snapshot_at: datetime | None = None) -> None:
     """Score one chunk in one transaction; only scores that changed are written, audited and kept in history.
 
-    ``grouped``: the chunk's records read beforehand by a streaming cursor (an older snapshot); the records of
-    citizens marked meanwhile are read again here, after their marks are cleared.
+    ``grouped``: the chunk's records read beforehand by a streaming cursor whose snapshot was taken at
+    ``snapshot_at``. The records of citizens marked since are read again here, after their marks are cleared. A
+    citizen rescored since ``snapshot_at`` by another run (the every-few-seconds job, a single record) was scored
+    from newer records than the cursor's: that score stays, here and in the writes (their upsert checks again).
     """
     marked = _clear_marks(citizen_ids)
     if grouped is None:
         grouped = records_of(citizen_ids)
     elif marked:
         grouped.update(records_of(marked))
+    fresh = set(marked) if snapshot_at is not None else None
     current = {row[0]: row for row in db.session.connection().execute(
         select(Score.citizen_id, *(getattr(Score, f) for f in _SCORE_FIELDS), Score.rules_version,
-               Score.next_change)
+               Score.next_change, Score.computed_at)
         .where(id_in(Score.citizen_id, citizen_ids)))}
     now = utcnow()
     version = score_rules.version
     new_rows, changed_rows, moved_dates = [], [], []
     for citizen_id in citizen_ids:
+        old = current.get(citizen_id)
+        written_before = _ANY_TIME if fresh is None or citizen_id in fresh else snapshot_at
+        if old is not None and old[9] >= written_before:
+            continue
         records = grouped.get(citizen_id, ())
         totals = compute_totals(records, as_of, score_rules)
         upcoming = next_change(records, as_of, score_rules)
-        old = current.get(citizen_id)
         if old is not None and old[1:7] == totals and old[7] == version:
             if old[8] != upcoming:
-                moved_dates.append({"cid": citizen_id, "day": upcoming})
+                moved_dates.append({"cid": citizen_id, "day": upcoming, "written_before": written_before})
             continue
         row = (citizen_id, *totals, version, as_of, now, upcoming)
-        (new_rows if old is None else changed_rows).append(row)
-    _write_scores(new_rows, changed_rows, moved_dates, reason, version)
+        (new_rows if old is None else changed_rows).append((row, written_before))
+    written = _write_scores(new_rows, changed_rows, moved_dates, reason, version)
     db.session.commit()
     stats.processed += len(citizen_ids)
-    stats.changed += len(new_rows) + len(changed_rows)
+    stats.changed += written
     stats.last_citizen_id = citizen_ids[-1]
 
 
 def _write_scores(new_rows: list[tuple], changed_rows: list[tuple], moved_dates: list[dict], reason: str,
-                  version: str) -> None:
+                  version: str) -> int:
     """First scores by COPY (PostgreSQL), changed ones by upsert; each with its history row and audit entry.
-    A score whose numbers stay but whose next-change date moves gets only the new date."""
+    A score whose numbers stay but whose next-change date moves gets only the new date. Rows come with the time
+    before which a stored score may be replaced (see ``_recompute_chunk``); returns how many scores were written."""
     connection = db.session.connection()
-    upserts = changed_rows
+    upserts, copied = changed_rows, []
     if len(new_rows) >= _COPY_NEW_SCORES_FROM and is_postgresql(connection):
         try:
             with db.session.begin_nested():
-                copy_rows(connection, Score.__table__, _SCORE_COLUMNS, new_rows)
+                copy_rows(connection, Score.__table__, _SCORE_COLUMNS, (row for row, _ in new_rows))
+            copied = [row for row, _ in new_rows]
         except IntegrityError:
             # Another recompute (the every-few-seconds job, a single record) scored one of them meanwhile.
             upserts = new_rows + changed_rows
     else:
         upserts = new_rows + changed_rows
+    written = copied
     if upserts:
-        connection.execute(_upsert(), [dict(zip(_SCORE_COLUMNS, row, strict=True)) for row in upserts])
+        by_citizen = {row[0]: row for row, _ in upserts}
+        done = connection.execute(_upsert(), [{**dict(zip(_SCORE_COLUMNS, row, strict=True)),
+                                               "written_before": written_before}
+                                              for row, written_before in upserts]).scalars()
+        written = copied + [by_citizen[citizen_id] for citizen_id in done]
     if moved_dates:
-        connection.execute(update(Score.__table__).where(Score.citizen_id == bindparam("cid"))
+        connection.execute(update(Score.__table__).where(Score.citizen_id == bindparam("cid"),
+                                                         Score.computed_at < bindparam("written_before"))
                            .values(next_change=bindparam("day")), moved_dates)
-    written = new_rows + changed_rows
     if written:
         # History and score share their first columns: citizen, six numbers, rules version.
         copy_rows(connection, ScoreHistory.__table__, _HISTORY_COLUMNS, (row[:8] + (row[9],) for row in written))
         audit.append([row[0] for row in written], "score.recompute", reason, {"rules_version": version})
         notify_scores_changed(row[0] for row in written)
+    return len(written)
 
 
 def due_clause(as_of: date, version: str):
@@ -212,12 +233,12 @@ def recompute(mode: str = "changed", *, citizen_ids: list[int] | None = None, ch
     if mode != "changed" and citizen_ids is None and db.session.get_bind().dialect.name == "postgresql":
         chunks = streaming.stream_city(mode == "due", chunk_size, start_after, as_of, score_rules.version)
     else:
-        chunks = ((ids, None) for ids in _stream_ids(mode, chunk_size, start_after, citizen_ids, as_of,
-                                                     score_rules.version))
+        chunks = ((ids, None, None) for ids in _stream_ids(mode, chunk_size, start_after, citizen_ids, as_of,
+                                                           score_rules.version))
     with streaming.few_collections():
-        for ids, grouped in chunks:
+        for ids, grouped, snapshot_at in chunks:
             processed, changed = stats.processed, stats.changed
-            _recompute_chunk(ids, as_of, score_rules, stats, reason, grouped)
+            _recompute_chunk(ids, as_of, score_rules, stats, reason, grouped, snapshot_at)
             metrics.RECOMPUTED.labels("processed").inc(stats.processed - processed)
             metrics.RECOMPUTED.labels("changed").inc(stats.changed - changed)
             metrics.RECOMPUTE_LAST_ID.set(stats.last_citizen_id)

@@ -11,9 +11,10 @@ import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 
 from app.extensions import db
+from app.timeutil import utcnow
 from score_model import RecordInput
 
 _ITERSIZE = 20_000  # rows per network fetch of the server-side cursor
@@ -76,12 +77,14 @@ few_collections = _CollectorPause()
 
 
 def stream_city(due_only: bool, chunk_size: int, after: int, as_of: date,
-                version: str) -> Iterator[tuple[list[int], dict[int, list[RecordInput]]]]:
-    """Yield (citizen ids, their records) chunk by chunk, ``chunk_size`` citizens at a time."""
+                version: str) -> Iterator[tuple[list[int], dict[int, list[RecordInput]], datetime]]:
+    """Yield (citizen ids, their records, a time before the cursor's snapshot) chunk by chunk, ``chunk_size``
+    citizens at a time. A score computed after that time may come from newer records than the cursor's."""
     raw = db.engine.raw_connection()
     try:
         driver = raw.driver_connection
         with driver.cursor(name="recompute_city") as cursor:
+            snapshot_at = utcnow()
             cursor.execute(_SQL.format(due=_DUE if due_only else ""),
                            {"after": after, "as_of": as_of, "version": version})
             ids: list[int] = []
@@ -94,7 +97,7 @@ def stream_city(due_only: bool, chunk_size: int, after: int, as_of: date,
                     citizen_id = row[0]
                     if citizen_id != current:
                         if len(ids) >= chunk_size:
-                            yield ids, grouped
+                            yield ids, grouped, snapshot_at
                             ids, grouped = [], {}
                         current = citizen_id
                         ids.append(citizen_id)
@@ -102,7 +105,7 @@ def stream_city(due_only: bool, chunk_size: int, after: int, as_of: date,
                     if row[1] is not None:
                         records.append(RecordInput(*row[1:]))
             if ids:
-                yield ids, grouped
+                yield ids, grouped, snapshot_at
     finally:
         raw.rollback()
         raw.close()
