@@ -135,7 +135,7 @@ def create_department_user(department_code: str, username: str, password: str,
 def authenticate_console(username: str, password: str) -> StaffUser | DepartmentUser | None:
     """The active staff or department account with this username and password, or None (same cost either way).
 
-    The console shares the API login's lockout (one counter per username and per address, on Flask-Limiter's
+    The console shares the API login's lockout (one counter per username and per address, on the limits library's
     storage): a 429 ``login_locked`` ApiError once the budget is spent, before the password is looked at."""
     limits = _login_limits(username)
     for limit, keys in limits:
