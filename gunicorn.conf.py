@@ -6,6 +6,7 @@ REDIS_URL, else 1), ``GUNICORN_TIMEOUT`` (seconds, default 30), ``FORWARDED_ALLO
 X-Forwarded-Proto, default 127.0.0.1), ``PROMETHEUS_MULTIPROC_DIR`` (where the workers' metrics meet).
 """
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -60,3 +61,11 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    # Everything the worker has built by now (the app, its blueprints and schemas, SQLAlchemy's metadata: about
+    # 200,000 objects) lives as long as the worker. Frozen, the garbage collector never walks it again: a full
+    # collection of it took 40-80 ms, which landed on whichever request triggered it (a verification's p99 at
+    # half load went from 8 ms to 67-118 ms in some runs).
+    gc.freeze()

@@ -242,6 +242,7 @@ def recompute(mode: str = "changed", *, citizen_ids: list[int] | None = None, ch
             metrics.RECOMPUTED.labels("processed").inc(stats.processed - processed)
             metrics.RECOMPUTED.labels("changed").inc(stats.changed - changed)
             metrics.RECOMPUTE_LAST_ID.set(stats.last_citizen_id)
+            streaming.few_collections.after_chunk()
             if on_chunk:
                 on_chunk(stats)
     # Marks of citizens without scoring consent would otherwise linger: no score is computed for them.
