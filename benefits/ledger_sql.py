@@ -16,13 +16,15 @@ after ``write_and_commit`` the session's ``commit()`` finds nothing to send.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 _ATTEMPT_COLUMNS = ("created_at, city_day, terminal_id, merchant_id, offer_id, branch_id, citizen_id, partner_id, "
                     "code_id, reason, eligible")
@@ -61,13 +63,28 @@ def _driver(connection: Connection) -> psycopg.Connection:
     return connection.connection.driver_connection
 
 
+@contextmanager
+def _as_sqlalchemy_errors(connection: Connection, sql: str, args: dict) -> Iterator[None]:
+    """The driver's errors as SQLAlchemy raises them (IntegrityError, OperationalError…), so callers and the
+    app's error handlers treat them alike (a lost connection is a 503); a lost connection is dropped from the
+    pool, as SQLAlchemy does for its own statements."""
+    try:
+        yield
+    except psycopg.Error as error:
+        lost = connection.dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(sql, args, error, psycopg.Error, connection_invalidated=lost,
+                                  dialect=connection.dialect) from error
+
+
 def reserve_and_read(connection: Connection, reserve, reserve_params: dict, read, read_params: dict):
     """Run ``reserve`` (an UPDATE … RETURNING) and then ``read`` in one round trip (with BEGIN when the session's
     transaction has sent nothing yet): (whether ``reserve`` returned a row, ``read``'s first row or None)."""
     raw = _driver(connection)
     reserve_sql, reserve_args = _driver_sql(connection, reserve, reserve_params)
     read_sql, read_args = _driver_sql(connection, read, read_params)
-    with raw.pipeline():
+    with _as_sqlalchemy_errors(connection, read_sql, read_args), raw.pipeline():
         reserved = raw.execute(reserve_sql, reserve_args)
         row = raw.cursor(row_factory=namedtuple_row)
         row.execute(read_sql, read_args)
@@ -79,9 +96,6 @@ def write_and_commit(connection: Connection, statement, params: dict) -> None:
     transaction is then failed: roll it back, as after any IntegrityError)."""
     raw = _driver(connection)
     sql, args = _driver_sql(connection, statement, params)
-    try:
-        with raw.pipeline():
-            raw.execute(sql, args)
-            raw.commit()
-    except psycopg.errors.IntegrityError as error:
-        raise IntegrityError(sql, args, error) from error
+    with _as_sqlalchemy_errors(connection, sql, args), raw.pipeline():
+        raw.execute(sql, args)
+        raw.commit()

@@ -353,8 +353,10 @@ def verify(terminal: TerminalInfo, token: str, offer_ref: str, branch_ref: str |
     try:
         outcome = _redeem(ledger, terminal, holder, claims, offer_ref, branch_ref)
     except Exception:
+        # Nothing was redeemed (or, if the commit itself was cut off, the code's unique row says so on the next
+        # try): let the customer try the same code again. First, since the rollback can fail too (a dead link).
+        kv.delete(used_key)
         db.session.rollback()
-        kv.delete(used_key)  # nothing was redeemed: let the customer try the same code again
         raise
     if outcome.reason not in ("ok", "already_used"):
         kv.delete(used_key)  # refused: the code is still the customer's to use

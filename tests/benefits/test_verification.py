@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from datetime import timedelta
 
+import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -365,3 +367,29 @@ def test_a_scan_while_the_key_value_store_is_down_is_a_503_and_the_code_stays_us
     assert response.get_json()["code"] == "service_unavailable" and response.headers["Retry-After"] == "5"
     assert shop.verify(code)["reason"] == "ok"  # the failed scan redeemed nothing and used nothing up
     assert shop.verify(code)["reason"] == "already_used"
+
+
+def test_a_scan_whose_database_connection_dies_is_a_503_and_the_code_stays_usable(app, client, shop, zhang,
+                                                                                   twin_app):
+    """The scan's reservation and the holder's read travel to PostgreSQL together (psycopg's pipeline mode): a
+    connection that dies there is the JSON 503 the README promises, not a 500; the code is not spent, and the
+    next scan gets a live connection."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        pytest.skip("needs PostgreSQL: a SQLite connection cannot be killed from outside")
+    # A server of its own with one pooled connection, so the scan gets the connection that is killed.
+    server = twin_app(REDIS_URL=app.config["REDIS_URL"],
+                      SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
+    cashier = server.test_client()
+    assert shop.verify(code_for(client, zhang["headers"]), client=cashier)["reason"] == "ok"
+    with server.app_context():
+        pid = db.session.scalar(db.text("SELECT pg_backend_pid()"))
+        db.session.remove()
+    with psycopg.connect(os.environ["DATABASE_URL"].replace("+psycopg", ""), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    code = code_for(client, zhang["headers"])
+    response = cashier.post("/merchant/v1/verifications", headers=shop.headers,
+                            json={"code": code, "offer_id": shop.offer_ref, "branch_id": shop.branch_ref})
+    assert response.status_code == 503, response.get_json()
+    assert response.get_json()["code"] == "service_unavailable"
+    assert shop.verify(code, client=cashier)["reason"] == "ok"
