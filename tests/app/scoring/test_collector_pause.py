@@ -57,3 +57,15 @@ def test_overlapping_runs_restore_it_when_the_last_ends(collector_state):
 def test_a_failing_run_restores_it(collector_state):
     with pytest.raises(RuntimeError), few_collections():
         raise RuntimeError("the database went away")
+
+
+def test_a_run_keeps_what_a_server_froze_at_start(collector_state):
+    """A gunicorn worker freezes its app at start (gunicorn.conf.py); a batch rescored inline in that worker must
+    not unfreeze it."""
+    gc.freeze()
+    try:
+        with few_collections():
+            pass
+        assert gc.get_freeze_count() > 0  # still frozen (a frozen object may be freed meanwhile, not thawed)
+    finally:
+        gc.unfreeze()
