@@ -105,6 +105,14 @@ def test_dashboard_charts_show_the_servers_figures(app, ctx, client, live_server
     assert [s["data"] for s in drawn["series"]] == [d["counts"] for d in pushed["departments"]]
     assert [s["name"] for s in drawn["series"]] == [d["name"] for d in pushed["departments"]]
 
+    # A chart with nothing in its range says so; one with figures does not.
+    no_data = "所选时间段暂无数据"
+    cases = served("rights-cases")
+    assert not any(count for series in cases["series"] for count in series["counts"])
+    expect(page.locator("[data-chart=rights-cases] [data-part=main]")).to_contain_text(no_data)
+    expect(page.locator("[data-chart=redemptions-by-day] [data-part=main]")).not_to_contain_text(no_data)
+    expect(page.locator("[data-chart=score-distribution] [data-part=bands]")).not_to_contain_text(no_data)
+
     # Another range redraws the chart from the server
     card = page.locator("[data-chart=redemptions-by-day]")
     card.locator("input[name=from]").fill("2026-01-01")
@@ -113,6 +121,8 @@ def test_dashboard_charts_show_the_servers_figures(app, ctx, client, live_server
     expect(card).to_have_attribute("data-state", "ready")
     assert option("[data-chart=redemptions-by-day] [data-part=main]")["x"][0] == "2026-01-01"
     assert len(option("[data-chart=redemptions-by-day] [data-part=main]")["x"]) == 7
+    expect(card.locator("[data-part=main]")).to_contain_text(no_data)
+    screenshot(page, "console-dashboard-empty-range")
     _no_csp_violations(page)
 
 

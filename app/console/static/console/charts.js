@@ -26,11 +26,26 @@
     animation: false
   };
 
-  function extend(option) {
+  // A range with nothing in it says so, rather than showing bare axes (or, for a pie, nothing at all).
+  var NO_DATA = {
+    type: "text", left: "center", top: "middle", silent: true,
+    style: { text: "所选时间段暂无数据", fontSize: 14, fill: "#8a8f99" }
+  };
+
+  function hasData(counts) {
+    return counts.some(function (count) { return count > 0; });
+  }
+
+  function extend(option, counts) {
     var merged = {};
     Object.keys(base).forEach(function (key) { merged[key] = base[key]; });
     Object.keys(option).forEach(function (key) { merged[key] = option[key]; });
+    merged.graphic = hasData(counts) ? [] : [NO_DATA];
     return merged;
+  }
+
+  function flat(lists) {
+    return [].concat.apply([], lists);
   }
 
   var builders = {
@@ -41,7 +56,7 @@
         xAxis: { type: "category", data: data.bands.map(function (b) { return b.label; }), axisLabel: { rotate: 45 } },
         yAxis: { type: "value", name: "人数" },
         series: [{ name: "人数", type: "bar", data: data.bands.map(function (b) { return b.count; }) }]
-      }), true);
+      }, data.bands.map(function (b) { return b.count; })), true);
       chartOf(card.querySelector("[data-part=levels]")).setOption(extend({
         title: { text: "等级占比", textStyle: { fontSize: 13 } },
         tooltip: { trigger: "item", formatter: "{b}：{c} 人（{d}%）" },
@@ -52,7 +67,7 @@
           label: { formatter: "{d}%" },
           data: data.levels.map(function (l) { return { name: "L" + l.level + " " + l.name, value: l.count }; })
         }]
-      }), true);
+      }, data.levels.map(function (l) { return l.count; })), true);
     },
     "levels-monthly": function (card, data) {
       chartOf(card.querySelector("[data-part=main]")).setOption(extend({
@@ -63,21 +78,21 @@
         series: data.series.map(function (s) {
           return { name: "L" + s.level + " " + s.name, type: "bar", stack: "levels", data: s.counts };
         })
-      }), true);
+      }, flat(data.series.map(function (s) { return s.counts; }))), true);
     },
     "redemptions-by-scene": function (card, data) {
       chartOf(card.querySelector("[data-part=main]")).setOption(extend({
         xAxis: { type: "category", data: data.scenes.map(function (s) { return s.name; }), axisLabel: { rotate: 30 } },
         yAxis: { type: "value", name: "次数", minInterval: 1 },
         series: [{ name: "核销次数", type: "bar", data: data.scenes.map(function (s) { return s.count; }) }]
-      }), true);
+      }, data.scenes.map(function (s) { return s.count; })), true);
     },
     "redemptions-by-day": function (card, data) {
       chartOf(card.querySelector("[data-part=main]")).setOption(extend({
         xAxis: { type: "category", data: data.days },
         yAxis: { type: "value", name: "次数", minInterval: 1 },
         series: [{ name: "核销次数", type: "line", areaStyle: {}, data: data.counts }]
-      }), true);
+      }, data.counts), true);
     },
     "rights-cases": function (card, data) {
       var palette = { received: "#1f6fd1", decided_on_time: "#36a3a1", decided_late: "#d94e4e" };
@@ -92,7 +107,7 @@
             itemStyle: { color: palette[s.metric], opacity: s.kind === "objection" ? 1 : 0.55 }
           };
         })
-      }), true);
+      }, flat(data.series.map(function (s) { return s.counts; }))), true);
     },
     "records-by-department": function (card, data) {
       chartOf(card.querySelector("[data-part=main]")).setOption(extend({
@@ -103,7 +118,7 @@
         series: data.departments.map(function (d) {
           return { name: d.name, type: "bar", stack: "departments", data: d.counts };
         })
-      }), true);
+      }, flat(data.departments.map(function (d) { return d.counts; }))), true);
     }
   };
 
