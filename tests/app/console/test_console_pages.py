@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import time_machine
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
@@ -98,6 +99,30 @@ def test_records_by_department_and_week_counts_what_a_department_pushed(app, ctx
     body = client.get("/console/api/charts/records-by-department").get_json()
     amr = next(d for d in body["departments"] if d["code"] == "SX_AMR")
     assert sum(amr["counts"]) == 3 and amr["counts"][-1] == 3
+
+
+def test_records_count_in_the_city_week_they_were_pushed_in(app, ctx):
+    """Weeks run Monday to Sunday in 绍兴's time: a record pushed at 23:30 on a Sunday there (15:30 UTC) belongs to
+    that week, one pushed an hour later to the next."""
+    department, _, _ = desk_account("SX_AMR")
+    id_number = new_id_number()
+    gen_citizen("王五", id_number)
+
+    def push(prefix: str, count: int) -> None:
+        rows = [{"external_id": f"{prefix}-{n}", "id_number": id_number, "type_code": "LA_PENALTY_GENERAL",
+                 "occurred_at": "2026-11-02"} for n in range(count)]
+        assert records.ingest(department, rows).accepted == count
+
+    with time_machine.travel(datetime(2026, 11, 29, 15, 30, tzinfo=UTC)):
+        push("SUN", 1)
+    with time_machine.travel(datetime(2026, 11, 29, 16, 30, tzinfo=UTC)):
+        push("MON", 2)
+    body = staff_client(app).get("/console/api/charts/records-by-department?from=2026-11-23&to=2026-12-06")
+    assert body.status_code == 200, body.get_json()
+    chart = body.get_json()
+    assert chart["weeks"] == ["2026-11-23", "2026-11-30"]
+    amr = next(d for d in chart["departments"] if d["code"] == "SX_AMR")
+    assert amr["counts"] == [1, 2]
 
 
 def test_an_offer_is_created_from_the_form_and_bad_input_is_shown_next_to_the_field(app, ctx):
