@@ -38,7 +38,9 @@ def credit_code(client, headers: dict) -> dict:
 def write_y4m(path: Path, png: bytes, width: int = 640, height: int = 480, frames: int = 10) -> Path:
     """A few identical 4:2:0 frames: the QR image centred on white, as a phone held up to the camera."""
     symbol = Image.open(io.BytesIO(png)).convert("L")
-    side = min(width, height) - 40
+    # Scaled by a whole number only (a QR of 342 px stretched to 440 had modules 7 or 8 pixels wide, unevenly).
+    scale = max(1, (min(width, height) - 40) // symbol.width)
+    side = symbol.width * scale
     symbol = symbol.resize((side, side), Image.Resampling.NEAREST)
     frame = Image.new("L", (width, height), 235)
     frame.paste(symbol.point(lambda v: 16 + v * 219 // 255), ((width - side) // 2, (height - side) // 2))

@@ -48,23 +48,37 @@ def _send(page, code: str) -> None:
 def test_camera_scan_of_a_customers_code_shows_a_large_green_pass(app, client, live_server, launch_chromium,
                                                                    screenshot, tmp_path):
     shop = open_shop(app, client)
-    shown = credit_code(client, citizen_headers(app, "张三丰"))
-    browser = launch_chromium(*fake_camera_showing(tmp_path, shown["qr_png"]))
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    trouble = watch_for_script_trouble(page)
+    zhang = citizen_headers(app, "张三丰")
 
-    _sign_in(page, live_server.url, shop.key)
-    expect(page.locator("#merchant-name")).to_have_text("绍兴大禹陵景区")
-    expect(page.locator("#offer option:checked")).to_have_text("大禹陵景区门票8折（信易游）")
-    expect(page.locator("#branch option:checked")).to_have_text("南门售票处")
-    page.get_by_role("button", name="打开摄像头扫码").click()
+    def camera_pointed_at_a_fresh_code(attempt: int):
+        shown = credit_code(client, zhang)
+        folder = tmp_path / f"attempt-{attempt}"
+        folder.mkdir()
+        browser = launch_chromium(*fake_camera_showing(folder, shown["qr_png"]))
+        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        trouble = watch_for_script_trouble(page)
+        _sign_in(page, live_server.url, shop.key)
+        expect(page.locator("#merchant-name")).to_have_text("绍兴大禹陵景区")
+        expect(page.locator("#offer option:checked")).to_have_text("大禹陵景区门票8折（信易游）")
+        expect(page.locator("#branch option:checked")).to_have_text("南门售票处")
+        page.get_by_role("button", name="打开摄像头扫码").click()
+        return browser, page, trouble
 
-    result = page.locator("#result")
-    # opening the camera and decoding its first frames takes a moment on a busy machine (20 s was once not
-    # enough while other test suites ran beside it)
-    expect(result).to_have_class(re.compile(r"\bresult--ok\b"), timeout=45_000)
+    # Chromium's fake camera now and then shows the page a picture its decoder never reads, the camera running
+    # (seen in about one full browser run in four, never with a hand scanner, not tied to a backend): a fresh code
+    # in a fresh browser tells that apart from a page that cannot scan at all, which fails both times.
+    for attempt in range(2):
+        browser, page, trouble = camera_pointed_at_a_fresh_code(attempt)
+        result = page.locator("#result")
+        try:
+            expect(result).to_have_class(re.compile(r"\bresult--ok\b"), timeout=20_000)
+            break
+        except AssertionError:
+            if attempt == 1:
+                raise
+            browser.close()
     expect(page.locator("#result-title")).to_have_text("核验通过")
     expect(page.locator("#result-person")).to_have_text("张** · 信用良好")
     expect(page.locator("#result-message")).to_contain_text("大禹陵景区门票8折")

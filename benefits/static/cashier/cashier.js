@@ -14,6 +14,9 @@
 
   var home = null;          // the terminal, its merchant's branches and offers (GET /me)
   var busy = false;         // a verification is on its way
+  // @zxing/library's DecodeHintType.TRY_HARDER (the browser bundle does not export the enum): the decoder looks for
+  // the symbol on every row of a frame, not every few rows; a counter's camera has time for it between scans.
+  var TRY_HARDER = 3;
   var reader = null;        // ZXing's QR reader
   var controls = null;      // the running camera scan
   var lastCameraCode = null;
@@ -227,7 +230,8 @@
     }
     $('camera-toggle').disabled = true;
     cameraStatus('正在打开摄像头…');
-    reader = reader || new window.ZXingBrowser.BrowserQRCodeReader(undefined, { delayBetweenScanAttempts: 150 });
+    reader = reader || new window.ZXingBrowser.BrowserQRCodeReader(new Map([[TRY_HARDER, true]]),
+                                                                   { delayBetweenScanAttempts: 150 });
     reader.decodeFromConstraints({ video: { facingMode: 'environment' } }, $('camera'), onDecode)
       .then(function (running) {
         controls = running;
