@@ -67,7 +67,7 @@ def test_camera_scan_of_a_customers_code_shows_a_large_green_pass(app, client, l
         return browser, page, trouble
 
     # Chromium's fake camera now and then shows the page a picture its decoder never reads, the camera running
-    # (seen in about one full browser run in four, never with a hand scanner, not tied to a backend): a fresh code
+    # (seen in about one full browser run in four on PostgreSQL, never with a hand scanner): a fresh code
     # in a fresh browser tells that apart from a page that cannot scan at all, which fails both times.
     for attempt in range(2):
         browser, page, trouble = camera_pointed_at_a_fresh_code(attempt)
