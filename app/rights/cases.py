@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from flask import g
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.audit.service import current_actor
 from app.errors import ApiError
@@ -198,3 +201,25 @@ def list_cases(page: int, per_page: int, *, kind: str | None = None, state: str 
     if due_before:
         stmt = stmt.where(RightsCase.deadline <= due_before)
     return paginate(stmt.order_by(RightsCase.deadline, RightsCase.id), page, per_page)
+
+
+@contextmanager
+def filing(case: RightsCase, uploads, already_open: ApiError) -> Iterator[None]:
+    """A new case, its evidence files and what the ``with`` body adds (events, messages, record states) in one
+    transaction, committed at the end. One open case per record and kind is a unique index: a second filing at the
+    same moment gets ``already_open``. On any failure nothing stays, evidence files included."""
+    db.session.add(case)
+    stored = []
+    try:
+        db.session.flush()
+        stored = evidence.store(case, uploads)
+        yield
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        evidence.discard(stored)
+        raise already_open from None
+    except Exception:
+        db.session.rollback()
+        evidence.discard(stored)
+        raise

@@ -5,7 +5,6 @@ staff decide (upheld → revoked, corrected → fields changed and counting, dis
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from app.audit import service as audit
 from app.audit.service import current_actor
@@ -55,14 +54,11 @@ def file(citizen_id: int, record_ref: str, reason_code: str, reason_text: str, f
                       department_id=record.department_id, open_record_id=record.id, reason_code=reason_code,
                       reason_text=reason_text, received_on=today, deadline=deadline.date,
                       deadline_provisional=deadline.provisional)
-    db.session.add(case)
-    stored = []
-    try:
-        db.session.flush()
+    already_open = ApiError(409, "objection_already_open", "该记录已有正在处理的异议，请等待处理结果。")
+    with cases.filing(case, uploads, already_open):
         if not records.set_process_status(record, "disputed", reason="居民提出信用异议，记录暂停计分",
                                           details={"case": case.ref}):
             raise ApiError(409, "record_already_disputed", "该记录的状态刚刚发生变化，请刷新后重试。")
-        stored = evidence.store(case, uploads)
         cases.add_event(case, "received", f"提出异议：{cases.OBJECTION_REASONS[reason_code]}。{reason_text}".strip())
         audit.log(citizen_id, "rights.objection.file", "居民提出信用异议", {"case": case.ref, "record": record.ref})
         when = case.deadline.isoformat() + ("（暂定）" if case.deadline_provisional else "")
@@ -70,15 +66,6 @@ def file(citizen_id: int, record_ref: str, reason_code: str, reason_text: str, f
                               f"您对记录“{cases.record_label(record)}”提出的异议已受理，处理期间该记录暂停"
                               f"计分。我们将在 5 个工作日内（{when} 前）答复。",
                               link=f"/pages/rights/case?ref={case.ref}", related_ref=case.ref)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        evidence.discard(stored)
-        raise ApiError(409, "objection_already_open", "该记录已有正在处理的异议，请等待处理结果。") from None
-    except Exception:
-        db.session.rollback()
-        evidence.discard(stored)
-        raise
     _rescore(citizen_id)
     return case
 

@@ -8,7 +8,6 @@ import importlib
 from datetime import date, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 
 from app.audit import service as audit
 from app.audit.service import current_actor
@@ -112,11 +111,7 @@ def apply(citizen_id: int, record_ref: str, statement: str, commitment_version: 
                       department_id=record.department_id, open_record_id=record.id, reason_text=statement,
                       commitment_version=version, commitment_text=text, received_on=today,
                       deadline=deadline.date, deadline_provisional=deadline.provisional)
-    db.session.add(case)
-    stored = []
-    try:
-        db.session.flush()
-        stored = evidence.store(case, uploads)
+    with cases.filing(case, uploads, ApiError(409, "repair_already_open", "该记录已有正在办理的信用修复申请。")):
         cases.add_event(case, "applied", f"申请信用修复并签署承诺书（{version}）。{statement}".strip())
         audit.log(citizen_id, "rights.repair.apply", "居民申请信用修复", {"case": case.ref, "record": record.ref})
         when = case.deadline.isoformat() + ("（暂定）" if case.deadline_provisional else "")
@@ -124,15 +119,6 @@ def apply(citizen_id: int, record_ref: str, statement: str, commitment_version: 
                               f"您对记录“{cases.record_label(record)}”的信用修复申请已受理，"
                               f"我们将在 3 个工作日内（{when} 前）办结。",
                               link=f"/pages/rights/case?ref={case.ref}", related_ref=case.ref)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        evidence.discard(stored)
-        raise ApiError(409, "repair_already_open", "该记录已有正在办理的信用修复申请。") from None
-    except Exception:
-        db.session.rollback()
-        evidence.discard(stored)
-        raise
     return case
 
 
