@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 
-_redis = bool(os.environ.get("REDIS_URL"))
+_redis = bool(os.environ.get("REDIS_URL") or os.environ.get("REDIS_SENTINELS"))
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1 if _redis else 1))

@@ -38,6 +38,20 @@ class Config:
     # Pooled connections idle longer than this are pinged before use (app/db_pool.py).
     DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DB_PING_AFTER_IDLE_SECONDS", "10"))
     REDIS_URL = os.environ.get("REDIS_URL")  # None: in-process store (fakeredis)
+    # Redis behind Sentinel instead of REDIS_URL: "host:port,host:port,host:port" of the sentinels, the name they
+    # watch the primary under, and the database number (app/kv.py).
+    REDIS_SENTINELS = os.environ.get("REDIS_SENTINELS")
+    REDIS_SENTINEL_SERVICE = os.environ.get("REDIS_SENTINEL_SERVICE", "xyf")
+    REDIS_SENTINEL_DB = _env_int("REDIS_SENTINEL_DB", 0)
+    # A streaming replica for reads where staleness is harmless (app/replica.py). A replica lagging more than
+    # REPLICA_MAX_LAG_SECONDS, or not answering, is skipped; a person's reads stay on the primary for
+    # REPLICA_STICKY_SECONDS after their own write, which must exceed the lag allowed plus the check interval.
+    DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL")
+    REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5"))
+    REPLICA_CHECK_SECONDS = float(os.environ.get("REPLICA_CHECK_SECONDS", "1"))
+    REPLICA_RETRY_SECONDS = float(os.environ.get("REPLICA_RETRY_SECONDS", "5"))
+    REPLICA_STICKY_SECONDS = float(os.environ.get("REPLICA_STICKY_SECONDS", "10"))
+    REPLICA_CONNECT_TIMEOUT_SECONDS = _env_int("REPLICA_CONNECT_TIMEOUT_SECONDS", 2)
     KEYS_DIR = Path(os.environ.get("KEYS_DIR", INSTANCE_PATH / "keys"))
     PII_KEY = os.environ.get("PII_KEY")  # base64 of 32 bytes; AES-GCM key for ID numbers and phones
     # Rotating PII_KEY: the new key with a higher PII_KEY_VERSION (1-255, stored in each value), the old ones in

@@ -13,8 +13,9 @@ log = logging.getLogger(__name__)
 
 # The database or the key-value store cannot answer now (down, restarting, a lock wait or deadlock given up,
 # SQLite's writer busy): the caller should try again shortly, and a load balancer should look elsewhere.
+# A Redis primary demoted by Sentinel answers writes with READONLY until clients find the new one.
 UNAVAILABLE = (db_errors.OperationalError, db_errors.DisconnectionError, kv_errors.ConnectionError,
-               kv_errors.TimeoutError)
+               kv_errors.TimeoutError, kv_errors.ReadOnlyError)
 RETRY_AFTER_SECONDS = "5"
 
 # Stable machine codes for Werkzeug's HTTP errors, with messages a citizen can read.

@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.kv import KeyValueStore
+from app.replica import RoutingSession
 
 # Stable constraint names keep Alembic revisions identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -21,6 +22,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate(compare_type=True, render_as_batch=True)
 kv = KeyValueStore()

@@ -6,7 +6,7 @@ import base64
 
 from flask import Flask
 
-from app import console, docs_assets, metrics, ratelimit, request_guard, web_assets
+from app import console, docs_assets, metrics, ratelimit, replica, request_guard, web_assets
 from app.config import PROJECT_ROOT, Config
 from app.db_pool import ping_after_idle, remove_session_safely
 from app.errors import register_error_handlers
@@ -38,6 +38,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     with app.app_context():
         for engine in db.engines.values():
             ping_after_idle(engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
+    replica.init_app(app, db)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     kv.init_app(app)
     ratelimit.init_app(app)

@@ -46,7 +46,9 @@ class RateLimits:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["rate_limiter"] = RateLimits(app.config.get("REDIS_URL") or "memory://")
+    from app.kv import limits_storage_uri
+
+    app.extensions["rate_limiter"] = RateLimits(limits_storage_uri(app.config))
 
 
 def _limiter() -> RateLimits:

@@ -5,6 +5,7 @@ import json
 from flask import Response, g, request
 from flask_smorest import Blueprint
 
+from app.replica import replica_read
 from miniprogram_api import service
 from miniprogram_api.auth import bound_citizen_id_required, citizen_required
 from miniprogram_api.schemas import (
@@ -101,6 +102,7 @@ def me():
 @bound_citizen_id_required
 @blp.response(200, MpScoreSchema)
 @blp.doc(summary="我的信用分：总分、等级、四个维度及上限", security=CITIZEN_AUTH)
+@replica_read
 def score():
     body = service.my_score(g.citizen_id, lambda view: json.dumps(MpScoreSchema().dump(view), ensure_ascii=False))
     return Response(body, mimetype="application/json")
@@ -110,6 +112,7 @@ def score():
 @citizen_required()
 @blp.response(200, MpHistorySchema)
 @blp.doc(summary="近12个月的信用分变化（图表数据）", security=CITIZEN_AUTH)
+@replica_read
 def history():
     return service.history_view(g.citizen)
 
@@ -119,6 +122,7 @@ def history():
 @blp.arguments(MpRecordsQuerySchema, location="query")
 @blp.response(200, MpRecordsPageSchema)
 @blp.doc(summary="我的信用记录：每条的计分贡献与计分截止日期，可按维度、状态筛选", security=CITIZEN_AUTH)
+@replica_read
 def records(query):
     return service.records_page(g.citizen, query["page"], query["per_page"], query["dimension"], query["status"])
 
@@ -127,6 +131,7 @@ def records(query):
 @citizen_required()
 @blp.response(200, MpHintsSchema)
 @blp.doc(summary="如何提升信用分", security=CITIZEN_AUTH)
+@replica_read
 def hints():
     return service.hints_view(g.citizen)
 

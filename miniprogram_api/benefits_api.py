@@ -3,6 +3,7 @@
 from flask import g
 from flask_smorest import Blueprint
 
+from app.replica import replica_read
 from benefits import credit_code, ledger
 from benefits.schemas import (
     CitizenOffersSchema,
@@ -23,6 +24,7 @@ CITIZEN_AUTH = [{"citizenToken": []}]
 @blp.arguments(OffersQuerySchema, location="query")
 @blp.response(200, CitizenOffersSchema)
 @blp.doc(summary="我能享受的信易+权益，以及暂不能享受的权益还差什么", security=CITIZEN_AUTH)
+@replica_read
 def offers(query):
     return ledger.offers_for(g.citizen, query["scene"])
 

@@ -10,6 +10,7 @@ from flask import abort, jsonify
 from app.console import blp, rights_installed, security
 from app.console.common import date_range
 from app.records import queries as record_queries
+from app.replica import replica_read
 from app.scoring import stats as score_stats
 from benefits import stats as benefit_stats
 
@@ -69,6 +70,7 @@ if rights_installed():
 
 @blp.route("/api/charts/<name>")
 @security.login_required("staff")
+@replica_read
 def chart_data(name):
     chart = CHARTS.get(name)
     if chart is None:
