@@ -120,7 +120,7 @@ def make_replica(primary: PostgresNode, scratch: Path, port: int | None = None) 
     """``pg_basebackup -R``: a hot standby streaming from ``primary``."""
     directory = scratch / "pg-replica"
     _run(_as_postgres([pg_bin("pg_basebackup"), "-h", HOST, "-p", str(primary.port), "-U", "postgres",
-                       "-D", str(directory), "-R", "-X", "stream", "--no-sync"]))
+                       "-D", str(directory), "-R", "-X", "stream", "--no-sync", "--checkpoint=fast"]))
     node = PostgresNode(directory, port or free_port())
     with open(directory / "postgresql.conf", "a") as conf:
         conf.write((DEPLOY / "postgresql" / "replica.conf").read_text())
