@@ -165,7 +165,10 @@ class RedisShape:
         return self
 
     def _redis(self, name: str, port: int, replica_of: int | None = None) -> None:
-        command = [shutil.which("redis-server") or "redis-server", str(DEPLOY / "redis" / "redis.conf"),
+        # Sentinel makes Redis rewrite its configuration file at a failover: each server gets a copy of its own.
+        conf = self.scratch / f"{name}.conf"
+        shutil.copyfile(DEPLOY / "redis" / "redis.conf", conf)
+        command = [shutil.which("redis-server") or "redis-server", str(conf),
                    "--port", str(port), "--bind", HOST, "--dir", str(self.scratch)]
         if replica_of:
             command += ["--replicaof", HOST, str(replica_of)]
