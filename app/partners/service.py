@@ -154,7 +154,7 @@ def _apply_keys(partner: Partner, changes: dict) -> None:
             setattr(partner, name, changes[name] or None)
 
 
-_PLAIN_FIELDS = ("city_name", "score_name", "scale_confirmed", "scale_note", "status")
+_PLAIN_FIELDS = ("city_name", "score_name", "scale_confirmed", "scale_note", "status", "credential_format")
 
 
 def create_partner(data: dict) -> Partner:
@@ -217,6 +217,37 @@ def configure_keys(city_code: str, data: dict) -> Partner:
                            {"jwks_url": [error.code]}) from None
     db.session.commit()
     return partner
+
+
+def jwks_fresh(partner: Partner) -> bool:
+    """Whether the partner's keys may be trusted now: inline ones (staff set them) always; fetched ones while
+    younger than PARTNER_JWKS_TTL_SECONDS, else refetched now (throttled); False when that fails."""
+    if not partner.jwks_url:
+        return True
+    ttl = current_app.config["PARTNER_JWKS_TTL_SECONDS"]
+    if partner.jwks_fetched_at is not None and (utcnow() - partner.jwks_fetched_at).total_seconds() <= ttl:
+        return True
+    throttle = current_app.config["PARTNER_JWKS_REFRESH_MIN_SECONDS"]
+    if not kv.set(f"partners:jwks-stale:{partner.city_code}", "1", nx=True, ex=max(throttle, 1)):
+        # Another request is refreshing (or just failed to): its result, if any, is in the row.
+        db.session.refresh(partner, ["jwks", "jwks_fetched_at"])
+        return partner.jwks_fetched_at is not None and (utcnow() - partner.jwks_fetched_at).total_seconds() <= ttl
+    try:
+        refresh_jwks(partner, timeout=current_app.config["PARTNER_RECEIPT_TIMEOUT_SECONDS"])
+        db.session.commit()
+    except (client.PartnerUnavailable, ApiError) as error:
+        db.session.rollback()
+        log.warning("partner %s: stale JWKS could not be refreshed: %s", partner.city_code,
+                    getattr(error, "code", error))
+        return False
+    return True
+
+
+def jwk_of(partner: Partner, kid: str) -> dict | None:
+    for jwk in (partner.jwks or {}).get("keys", []) if isinstance(partner.jwks, dict) else []:
+        if isinstance(jwk, dict) and jwk.get("kid") == kid:
+            return jwk
+    return None
 
 
 def public_key(partner: Partner, kid: str):
