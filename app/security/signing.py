@@ -253,7 +253,8 @@ class KeyRing:
         for entry in entries:
             if entry["state"] == "current":
                 entry["state"], entry["retired_at"] = "previous", now
-                entry["not_after"] = now + max(keep_for, 0)
+                # 0 (a leaked key): gone at once, not at the end of this very second.
+                entry["not_after"] = now + keep_for if keep_for > 0 else now - 1
 
     def rotate(self, keep_previous_for: float, expect_current: str | None = None) -> SigningKey:
         """Make the next key (or a fresh one) current; the old current verifies for ``keep_previous_for`` s.
