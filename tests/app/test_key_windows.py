@@ -101,12 +101,14 @@ def test_manifests_from_before_key_windows_still_load(tmp_path, clock):
 # -- the whole app: codes and attestations across a rotation ------------------------------------------------
 
 @pytest.fixture
-def short_lived(app):
-    """Lifetimes of seconds, so a rotation and its overlap fit in a test; the ring opens with these settings."""
-    app.config.update(CREDIT_CODE_TTL_SECONDS=60, PARTNER_ATTESTATION_TTL_SECONDS=120, STATUS_LIST_EXP_SECONDS=120,
-                      PARTNER_AUTH_MAX_LIFETIME_SECONDS=120, PARTNER_CLOCK_LEEWAY_SECONDS=30,
-                      SIGNING_KEY_PUBLISH_AHEAD_SECONDS=20)
-    app.extensions.pop("signing_keyring", None)
+def short_lived(app, monkeypatch):
+    """Lifetimes of seconds, so a rotation and its overlap fit in a test; the ring opens with these settings (the
+    session's app and ring come back afterwards)."""
+    for name, value in dict(CREDIT_CODE_TTL_SECONDS=60, PARTNER_ATTESTATION_TTL_SECONDS=120,
+                            STATUS_LIST_EXP_SECONDS=120, PARTNER_AUTH_MAX_LIFETIME_SECONDS=120,
+                            PARTNER_CLOCK_LEEWAY_SECONDS=30, SIGNING_KEY_PUBLISH_AHEAD_SECONDS=20).items():
+        monkeypatch.setitem(app.config, name, value)
+    monkeypatch.delitem(app.extensions, "signing_keyring", raising=False)
     return app
 
 

@@ -181,8 +181,8 @@ def test_unknown_status_list_is_a_404_in_chinese(client):
     assert response.status_code == 404 and response.get_json()["code"] == "status_list_unknown"
 
 
-def test_indices_are_never_reused_and_a_full_list_is_followed_by_a_new_one(app):
-    app.config["STATUS_LIST_SIZE"] = 3
+def test_indices_are_never_reused_and_a_full_list_is_followed_by_a_new_one(app, monkeypatch):
+    monkeypatch.setitem(app.config, "STATUS_LIST_SIZE", 3)
     with app.app_context():
         taken = []
         for _ in range(7):
@@ -191,10 +191,10 @@ def test_indices_are_never_reused_and_a_full_list_is_followed_by_a_new_one(app):
     assert taken == [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2), (3, 0)]
 
 
-def test_concurrent_allocations_never_share_an_index(app):
+def test_concurrent_allocations_never_share_an_index(app, monkeypatch):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("SQLite has a single writer: concurrent allocation is a PostgreSQL question")
-    app.config["STATUS_LIST_SIZE"] = 5
+    monkeypatch.setitem(app.config, "STATUS_LIST_SIZE", 5)
     taken, errors = [], []
 
     def work():
