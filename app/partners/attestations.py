@@ -1,6 +1,9 @@
 """Attestations our citizens show in a partner city, and their revocation.
 
-An attestation is a compact JWS (``EdDSA``, our current ``kid``; header ``typ: JWT``) with the claims::
+A partner registered with ``credential_format: sd-jwt-vc`` gets an SD-JWT VC (app/partners/sdjwt.py: the level
+always visible, the native score and the name disclosed only as the citizen chooses, a ``status`` entry in our
+Token Status List, app/partners/status_list.py). Until PARTNER_LEGACY_JWS_UNTIL the others get the legacy form,
+a compact JWS (``EdDSA``, our current ``kid``; header ``typ: JWT``) with the claims::
 
     iss       our city code ("330600")            aud   the partner's city code ("330100")
     sub       the citizen's pairwise pseudonym for that partner (see service.pseudonym)

@@ -161,13 +161,15 @@ def test_a_revocation_flips_the_bit_a_fresh_verifier_sees(app, client, modern):
     header, claims, _ = _parts(list_jwt + "~")
     assert header["typ"] == "statuslist+jwt" and claims["sub"] == uri
     assert claims["ttl"] == 300 and claims["exp"] > claims["iat"] and claims["status_list"]["bits"] == 1
-    assert npm_verify(issued["attestation"], jwks, before)["status"] == 0
+    outside = npm_verify(issued["attestation"], jwks, before)
+    assert outside["ok"] and outside["status"] == outside["list_status"] == 0, outside
 
     # The citizen withdraws partner sharing: the attestation is revoked, in the feed and in the list.
     assert client.delete("/mp/v1/me/consents/partner_sharing", headers=person["headers"]).status_code in (200, 204)
     after = _status_lists(client, issued["attestation"])
     outside = npm_verify(issued["attestation"], jwks, after)
     assert outside["ok"] is False and outside["status"] == 1, outside
+    assert npm_verify(issued["attestation"], jwks, before)["ok"]  # the old list said valid: the bit is the difference
     history = client.get("/mp/v1/me/attestations", headers=person["headers"]).get_json()
     assert next(a for a in history if a["jti"] == issued["jti"])["state"] == "revoked"
     with app.app_context():
