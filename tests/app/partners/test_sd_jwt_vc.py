@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -61,7 +62,7 @@ def _parts(token: str) -> tuple[dict, dict, list[list]]:
 def _status_lists(client, token: str) -> dict:
     _, payload, _ = _parts(token)
     uri = payload["status"]["status_list"]["uri"]
-    response = client.get(uri.split("localhost", 1)[1])
+    response = client.get(urlsplit(uri).path)
     assert response.status_code == 200 and response.mimetype == "application/statuslist+jwt"
     return {uri: response.get_data(as_text=True)}
 
