@@ -250,21 +250,29 @@ def jwk_of(partner: Partner, kid: str) -> dict | None:
     return None
 
 
-def public_key(partner: Partner, kid: str):
-    """The partner's public key for ``kid``; an unknown kid refetches their JWKS (throttled) before giving up."""
-    key = jws.key_in(partner.jwks, kid)
-    if key is not None or not partner.jwks_url:
-        return key
+def refresh_on_doubt(partner: Partner) -> bool:
+    """Refetch the partner's JWKS because a token did not fit what we hold (an unknown kid, a key whose window
+    changed); at most once per PARTNER_JWKS_REFRESH_MIN_SECONDS, so a forger cannot make us hammer them."""
+    if not partner.jwks_url:
+        return False
     throttle = current_app.config["PARTNER_JWKS_REFRESH_MIN_SECONDS"]
     if not kv.set(f"partners:jwks-refresh:{partner.city_code}", "1", nx=True, ex=max(throttle, 1)):
-        return None
+        return False
     try:
         refresh_jwks(partner, timeout=current_app.config["PARTNER_RECEIPT_TIMEOUT_SECONDS"])
         db.session.commit()
     except (client.PartnerUnavailable, ApiError) as error:
         db.session.rollback()
         log.warning("partner %s: JWKS refresh failed: %s", partner.city_code, getattr(error, "code", error))
-        return None
+        return False
+    return True
+
+
+def public_key(partner: Partner, kid: str):
+    """The partner's public key for ``kid``; an unknown kid refetches their JWKS (throttled) before giving up."""
+    key = jws.key_in(partner.jwks, kid)
+    if key is not None or not refresh_on_doubt(partner):
+        return key
     return jws.key_in(partner.jwks, kid)
 
 

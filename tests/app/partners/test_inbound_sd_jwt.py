@@ -201,6 +201,18 @@ def test_a_signature_before_the_partner_keys_not_before_is_refused(app, client, 
     assert shop.verify(token)["reason"] == "key_out_of_window"
 
 
+def test_a_partners_early_switch_is_learnt_by_refetching_its_jwks(app, client, shop, modern):
+    modern.ring.prepare_next(not_before=time.time() + 3600)
+    modern.publish()
+    with app.app_context():
+        registry.refresh_jwks(registry.find_partner("330100"))  # we hold the next key with its nbf an hour ahead
+        db.session.commit()
+    switched = modern.ring.rotate(keep_previous_for=600)  # an emergency: the next key signs now
+    modern.publish()
+    token, _ = modern.sd_jwt_vc(key=switched)
+    assert shop.verify(token)["reason"] == "ok"
+
+
 def test_legacy_jws_is_accepted_until_the_stated_date_and_not_after(app, client, shop, hangzhou, monkeypatch):
     assert shop.verify(hangzhou.attestation(lvl=3))["reason"] == "ok"
     with app.app_context():
