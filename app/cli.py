@@ -21,7 +21,7 @@ scores_cli = AppGroup("scores", help="信用分计算")
 audit_cli = AppGroup("audit", help="全过程留痕")
 staff_cli = AppGroup("staff", help="信用中心工作人员账号")
 departments_cli = AppGroup("departments", help="数据报送部门与接口密钥")
-keys_cli = AppGroup("keys", help="个人信息加密密钥")
+keys_cli = AppGroup("keys", help="签名密钥与个人信息加密密钥")
 citizens_cli = AppGroup("citizens", help="人口库与居民登记")
 
 _RESUME_KEY = "scores:recompute:all:cursor"
@@ -279,6 +279,31 @@ def rotate_pii_command(chunk_size: int):
     stats = rotate_pii(chunk_size, on_chunk=progress)
     click.echo(f"key version {vault().current}: {stats.rows} values read, {stats.rewritten} rewritten, "
                f"{stats.changed_meanwhile} changed meanwhile (run again to cover them)")
+
+
+@keys_cli.command("rotate")
+@click.option("--start", is_flag=True, help="publish the next key now (it takes over after the publish-ahead time)")
+@click.option("--now", "switch_now", is_flag=True,
+              help="switch to the next (or a fresh) key at once; the old key still verifies what it signed")
+@click.option("--compromised", is_flag=True,
+              help="a leaked key: switch at once and drop the old key from the JWKS (what it signed stops verifying)")
+def rotate_keys_command(start: bool, switch_now: bool, compromised: bool):
+    """Rotate the signing key of credit codes, attestations and status lists within their validity windows;
+    without options, one scheduled step (safe to run daily: it publishes the next key when due)."""
+    from app.security.key_windows import rotate
+    from app.security.signing import keyring
+
+    step = rotate(keyring(), start=start, now=switch_now, compromised=compromised)
+    click.echo(step.message)
+    for key in sorted(keyring().keys(), key=lambda k: k.not_before or k.created_at):
+        click.echo(f"  {key.kid}\t{key.state}\tnbf {_epoch(key.not_before or key.created_at)}\t"
+                   f"exp {_epoch(key.not_after) if key.not_after else '-'}")
+
+
+def _epoch(value: float) -> str:
+    from app.security.signing import epoch_to_datetime
+
+    return epoch_to_datetime(value).isoformat(timespec="seconds")
 
 
 def register(app: Flask) -> None:

@@ -85,6 +85,10 @@ class Config:
     # 信易+ credit code (扫码亮信)
     CREDIT_CODE_TTL_SECONDS = _env_int("CREDIT_CODE_TTL_SECONDS", 60)
     SIGNING_KEYS_DIR = os.environ.get("SIGNING_KEYS_DIR")  # None: KEYS_DIR / "signing"
+    # Key validity windows (app/security/key_windows.py): how long a key signs, and how long before it takes over
+    # the next one sits in the JWKS (longer than any verifier caches our JWKS).
+    SIGNING_KEY_LIFETIME_SECONDS = _env_int("SIGNING_KEY_LIFETIME_SECONDS", 90 * 24 * 3600)
+    SIGNING_KEY_PUBLISH_AHEAD_SECONDS = _env_int("SIGNING_KEY_PUBLISH_AHEAD_SECONDS", 2 * 24 * 3600)
     # Terminals and offers read on every scan are cached per process this long (app/local_cache.py): a terminal
     # revoked or an offer paused through another server applies within this many seconds.
     LOCAL_CACHE_SECONDS = float(os.environ.get("LOCAL_CACHE_SECONDS", "5"))
@@ -98,6 +102,16 @@ class Config:
     PARTNER_RECEIPT_TIMEOUT_SECONDS = _env_int("PARTNER_RECEIPT_TIMEOUT_SECONDS", 2)
     # A kid we do not know makes us refetch the partner's JWKS at most this often (a scanner must not wait on it).
     PARTNER_JWKS_REFRESH_MIN_SECONDS = _env_int("PARTNER_JWKS_REFRESH_MIN_SECONDS", 60)
+    # A partner's JWKS fetched from its URL is trusted this long; older, it is refetched before use, and a token
+    # is refused when that fails (a trust list nobody refreshed is how a revoked key keeps working).
+    PARTNER_JWKS_TTL_SECONDS = _env_int("PARTNER_JWKS_TTL_SECONDS", 24 * 3600)
+    # Credentials (app/partners/sdjwt.py, status_list.py): the compact JWS attestation stays available to partners
+    # registered with credential_format "jws", and accepted from partners, until the end of this day (city time).
+    PARTNER_LEGACY_JWS_UNTIL = os.environ.get("PARTNER_LEGACY_JWS_UNTIL", "2027-12-31")
+    # Token Status List: a verifier may cache a list for ttl seconds; the list token itself expires after exp.
+    STATUS_LIST_TTL_SECONDS = _env_int("STATUS_LIST_TTL_SECONDS", 300)
+    STATUS_LIST_EXP_SECONDS = _env_int("STATUS_LIST_EXP_SECONDS", 24 * 3600)
+    STATUS_LIST_SIZE = _env_int("STATUS_LIST_SIZE", 131072)  # indices per list (16 KiB of bits before zlib)
 
     # Citizen rights: evidence images of objections and repairs live as files here, never in the database.
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR")  # None: <instance>/evidence

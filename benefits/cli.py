@@ -24,7 +24,9 @@ def register_commands(group: click.Group) -> None:
         """Publish the next signing key in the JWKS ahead of the rotation (offline scanners cache the JWKS)."""
         from app.security.signing import keyring
 
-        click.echo(f"next key {keyring().prepare_next().kid} is published; rotate when scanners have fetched it")
+        key = keyring().prepare_next()
+        click.echo(f"next key {key.kid} is published; it takes over by itself at its not-before "
+                   f"({datetime.fromtimestamp(key.not_before, UTC).isoformat(timespec='seconds')}), or at rotate-key")
 
     @group.command("rotate-key")
     @click.option("--keep-previous-for", type=int, default=None,

@@ -107,4 +107,5 @@ def key_for(claims: codes.CodeClaims):
     """Our own keys only; partner cities' keys come with the partner issue."""
     if claims.issuer != current_app.config["CITY_CODE"]:
         return None
-    return keyring().get(claims.kid)
+    # The key must have been in its validity window when the code says it was signed (app/security/key_windows.py).
+    return keyring().verifying_key(claims.kid, claims.issued_at)

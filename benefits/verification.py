@@ -79,6 +79,11 @@ REASONS: dict[str, str] = {
     "wrong_audience": "该互认证明不是出具给本市的，请顾客在本人城市的小程序中申请给本市的证明。",
     "attestation_revoked": "该互认证明已被签发城市撤销。",
     "partner_not_accepted": "该权益仅限本市居民，不对互认城市市民开放。",
+    "key_out_of_window": "该凭证的签发密钥不在有效期内，请顾客刷新后重新出示。",
+    "partner_keys_stale": "暂时无法取得签发城市的最新公钥，请稍后重试。",
+    "bad_disclosure": "互认证明中的出示信息与签名不符，可能被篡改。",
+    "status_unavailable": "暂时无法核实该互认证明是否已被撤销，请稍后重试。",
+    "legacy_format_retired": "该互认证明为已停用的旧格式，请顾客在本人城市的小程序中重新申请。",
 }
 PARTNER_OK = "核验通过（{city}市民，{score_name}互认），权益已核销。"
 LIMIT_MESSAGES = {

@@ -67,6 +67,7 @@ class KeyCache:
         else:
             with open(self.source, encoding="utf-8") as handle:
                 jwks = json.load(handle)
+        self.windows = {jwk["kid"]: (jwk.get("nbf"), jwk.get("exp")) for jwk in jwks["keys"]}
         return {jwk["kid"]: b64url_decode(jwk["x"]) for jwk in jwks["keys"]
                 if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519"}
 
@@ -74,6 +75,13 @@ class KeyCache:
         if kid not in self.keys and self.source.startswith(("http://", "https://")):
             self.keys = self._load()
         return self.keys.get(kid)
+
+    def window_allows(self, kid: str, issued_at: int, now: float, leeway: int) -> bool:
+        """The key's validity window as the JWKS publishes it (nbf, exp): it signed nothing before nbf, and
+        nothing it signed is valid after exp."""
+        nbf, exp = self.windows.get(kid, (None, None))
+        return not ((nbf is not None and issued_at < nbf - leeway)
+                    or (exp is not None and (now > exp + leeway or issued_at > exp)))
 
 
 def check(code: str, keys: KeyCache, now: float | None = None, leeway: int = 5) -> dict:
@@ -98,8 +106,11 @@ def check(code: str, keys: KeyCache, now: float | None = None, leeway: int = 5) 
     if not ed25519_verify(public_key, signature, f"{PREFIX}.{kid}.{payload_b64}".encode("ascii")):
         raise ValueError("bad_signature")
     # A device clock may be a few seconds off; the server does not allow any leeway.
-    if (now if now is not None else time.time()) > expires_at + leeway:
+    now = now if now is not None else time.time()
+    if now > expires_at + leeway:
         raise ValueError("expired")
+    if not keys.window_allows(kid, issued_at, now, leeway):
+        raise ValueError("unknown_key")  # signed outside the key's validity window
     return {"level": level, "level_name": LEVEL_NAMES[level], "issuer": f"{issuer:06d}", "kid": kid,
             "issued_at": datetime.fromtimestamp(issued_at, CITY_TZ).isoformat(),
             "expires_at": datetime.fromtimestamp(expires_at, CITY_TZ).isoformat(),

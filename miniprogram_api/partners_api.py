@@ -17,10 +17,11 @@ CITIZEN_AUTH = [{"citizenToken": []}]
 @citizen_required()
 @blp.arguments(AttestationRequestSchema)
 @blp.response(201, AttestationIssuedSchema)
-@blp.doc(summary="向合作城市出具本人信用等级的互认证明（需城市互认共享授权；分值仅在分值共享授权时包含）",
+@blp.doc(summary="向合作城市出具本人信用等级的互认证明（需城市互认共享授权；SD-JWT VC 格式时本人选择是否出示分值、"
+                 "姓名；旧格式的分值仅在分值共享授权时包含）",
          security=CITIZEN_AUTH)
 def issue(body):
-    issued = attestations.issue(g.citizen, body["partner"])
+    issued = attestations.issue(g.citizen, body["partner"], body["disclose"])
     issued["qr_png"], _ = qr.render(issued["attestation"], box_size=4)
     return issued
 

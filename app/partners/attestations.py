@@ -1,6 +1,9 @@
 """Attestations our citizens show in a partner city, and their revocation.
 
-An attestation is a compact JWS (``EdDSA``, our current ``kid``; header ``typ: JWT``) with the claims::
+A partner registered with ``credential_format: sd-jwt-vc`` gets an SD-JWT VC (app/partners/sdjwt.py: the level
+always visible, the native score and the name disclosed only as the citizen chooses, a ``status`` entry in our
+Token Status List, app/partners/status_list.py). Until PARTNER_LEGACY_JWS_UNTIL the others get the legacy form,
+a compact JWS (``EdDSA``, our current ``kid``; header ``typ: JWT``) with the claims::
 
     iss       our city code ("330600")            aud   the partner's city code ("330100")
     sub       the citizen's pairwise pseudonym for that partner (see service.pseudonym)
@@ -20,7 +23,7 @@ import base64
 import logging
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import current_app
 from sqlalchemy import exists, func, select, text, update
@@ -33,14 +36,14 @@ from app.citizens.models import Citizen, Consent
 from app.citizens.service import has_consent
 from app.errors import ApiError
 from app.extensions import db
-from app.partners import jws
+from app.partners import jws, sdjwt, status_list
 from app.partners import service as registry
 from app.partners.models import Attestation, Partner
 from app.scoring import service as scoring
 from app.scoring.models import Score
 from app.security.signing import b64url, b64url_decode, keyring
 from app.signals import consent_withdrawn, scores_changed
-from app.timeutil import utcnow
+from app.timeutil import city_today, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +70,21 @@ def _rate_limit(citizen: Citizen) -> None:
     ratelimit.hit(f"{ISSUE_LIMIT_PER_MINUTE} per minute", TOO_MANY_ATTESTATIONS, "partner-attestations", citizen.ref)
 
 
-def issue(citizen: Citizen, partner_code: str) -> dict:
-    """A signed attestation of the citizen's level for one partner city, with its record kept for revocation."""
+DISCLOSABLE = ("score", "name")
+
+
+def legacy_jws_allowed(today=None) -> bool:
+    """Whether the compact JWS of xyf-partner/1 is still issued and accepted (PARTNER_LEGACY_JWS_UNTIL)."""
+    until = date.fromisoformat(current_app.config["PARTNER_LEGACY_JWS_UNTIL"])
+    return (today or city_today()) <= until
+
+
+def issue(citizen: Citizen, partner_code: str, disclose: list[str] | tuple[str, ...] = ()) -> dict:
+    """A signed attestation of the citizen's level for one partner city, with its record kept for revocation.
+
+    The partner's registry row says the format: an SD-JWT VC (the level always visible; the native score and the
+    name only when the citizen lists them in ``disclose``, the score also needing raw-score-sharing consent) or,
+    until PARTNER_LEGACY_JWS_UNTIL, the compact JWS (the score when the citizen shares raw scores)."""
     partner = registry.find_partner(partner_code)
     if partner is None:
         raise ApiError(404, "partner_unknown", "该城市尚未与本市开展信用分互认。")
@@ -85,6 +101,14 @@ def issue(citizen: Citizen, partner_code: str) -> dict:
     if score.level == 0:
         raise ApiError(403, "restricted", "您的信用等级目前为“受限”，暂不能向合作城市出具信用等级证明。"
                                           "履行相关义务后可申请信用修复。")
+    sd_jwt_vc = partner.credential_format == "sd-jwt-vc"
+    if not sd_jwt_vc and not legacy_jws_allowed():
+        raise ApiError(409, "legacy_format_retired",
+                       f"{partner.city_name}尚未启用新版互认证明格式，旧格式已停用，暂不能出具证明。")
+    raw_score_consent = has_consent(citizen.id, "raw_score_sharing")
+    if sd_jwt_vc and "score" in disclose and not raw_score_consent:
+        raise ApiError(403, "raw_score_sharing_required",
+                       "出示分值需先开启“分值共享授权”：我的 → 我的授权；也可以只出示信用等级。")
     _rate_limit(citizen)
     config = current_app.config
     rules = scoring.rules()
@@ -92,23 +116,45 @@ def issue(citizen: Citizen, partner_code: str) -> dict:
     expires = now + config["PARTNER_ATTESTATION_TTL_SECONDS"]
     jti = b64url(secrets.token_bytes(16))
     subject = registry.pseudonym(partner, citizen.ref)
-    claims = {"iss": config["CITY_CODE"], "aud": partner.city_code, "sub": subject, "lvl": score.level,
-              "lvl_name": rules.level_name(score.level), "iat": now, "exp": expires, "jti": jti}
-    with_score = has_consent(citizen.id, "raw_score_sharing")
-    if with_score:
-        claims.update(score=score.total, score_name=config["SCORE_NAME"], scale=[0, rules.max_total])
-    token = jws.sign(claims, keyring().current())
+    key = keyring().current()
+    status_entry = (None, None)
+    if sd_jwt_vc:
+        with_score, with_name = "score" in disclose, "name" in disclose
+        status_entry = status_list.allocate()
+        claims = {"iss": config["CITY_CODE"], "aud": partner.city_code, "sub": subject, "iat": now, "nbf": now,
+                  "exp": expires, "jti": jti, "vct": sdjwt.VCT, "level": score.level,
+                  "level_name": rules.level_name(score.level), "score_name": config["SCORE_NAME"],
+                  "scale": [0, rules.max_total],
+                  "status": {"status_list": {"idx": status_entry[1], "uri": status_list.uri_of(status_entry[0])}}}
+        selective = {}
+        if with_score:
+            selective["score"] = score.total
+        if with_name:
+            selective["name"] = citizen.name
+        issuer_jwt, disclosures = sdjwt.issue(claims, selective, key)
+        token = sdjwt.present(issuer_jwt, disclosures.values())
+    else:
+        with_score, with_name = raw_score_consent, False
+        claims = {"iss": config["CITY_CODE"], "aud": partner.city_code, "sub": subject, "lvl": score.level,
+                  "lvl_name": rules.level_name(score.level), "iat": now, "exp": expires, "jti": jti}
+        if with_score:
+            claims.update(score=score.total, score_name=config["SCORE_NAME"], scale=[0, rules.max_total])
+        token = jws.sign(claims, key)
     db.session.add(Attestation(jti=jti, citizen_id=citizen.id, partner_id=partner.id, subject=subject,
-                               level=score.level, score_included=with_score,
-                               issued_at=datetime.fromtimestamp(now, UTC),
+                               level=score.level, score_included=with_score, name_included=with_name,
+                               credential_format=partner.credential_format, status_list_id=status_entry[0],
+                               status_idx=status_entry[1], issued_at=datetime.fromtimestamp(now, UTC),
                                expires_at=datetime.fromtimestamp(expires, UTC)))
     audit.log(citizen.id, "partners.attest", f"本人向{partner.city_name}出具信用等级互认证明",
-              {"partner": partner.city_code, "jti": jti, "level": score.level, "score_included": with_score})
+              {"partner": partner.city_code, "jti": jti, "level": score.level, "score_included": with_score,
+               "name_included": with_name, "format": partner.credential_format})
     db.session.commit()
     return {
         "attestation": token, "jti": jti, "partner": {"city_code": partner.city_code, "city_name": partner.city_name,
                                                       "score_name": partner.score_name},
+        "credential_format": partner.credential_format,
         "level": score.level, "level_name": rules.level_name(score.level), "score_included": with_score,
+        "name_included": with_name,
         "issued_at": datetime.fromtimestamp(now, UTC), "expires_at": datetime.fromtimestamp(expires, UTC),
     }
 
@@ -122,6 +168,7 @@ def attestations_of(citizen: Citizen, limit: int = 50) -> list[dict]:
     for attestation, code, name in rows:
         state = ("revoked" if attestation.revoked_at else "expired" if attestation.expires_at <= now else "valid")
         out.append({"jti": attestation.jti, "partner": {"city_code": code, "city_name": name},
+                    "credential_format": attestation.credential_format, "name_included": attestation.name_included,
                     "level": attestation.level, "score_included": attestation.score_included,
                     "issued_at": attestation.issued_at, "expires_at": attestation.expires_at, "state": state,
                     "revoked_at": attestation.revoked_at,

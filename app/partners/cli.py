@@ -29,7 +29,7 @@ def register_commands(group: click.Group) -> None:
 
     @group.command("list")
     def list_partners():
-        """The registry: code, city, score, status, scale, keys, API address."""
+        """The registry: code, city, score, status, scale, keys, API address, credential format."""
         from app.partners.service import key_ids, list_partners, scale_of
 
         for partner in list_partners():
@@ -38,7 +38,8 @@ def register_commands(group: click.Group) -> None:
                       else partner.scale_note)
             keys = ",".join(key_ids(partner)) or "-"
             click.echo(f"{partner.city_code}\t{partner.city_name}\t{partner.score_name}\t{partner.status}\t"
-                       f"{ladder or '-'}\tkeys: {keys}\tapi: {partner.api_base_url or '-'}")
+                       f"{ladder or '-'}\tkeys: {keys}\tapi: {partner.api_base_url or '-'}\t"
+                       f"format: {partner.credential_format}")
 
     @group.command("configure")
     @click.argument("city_code")

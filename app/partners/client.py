@@ -87,3 +87,16 @@ def fetch_jwks(url: str, timeout: float | None = None) -> dict:
     if not isinstance(answer, dict):
         raise PartnerUnavailable("bad_answer", "获取公钥集：对方的回答不是 JWK Set")
     return answer
+
+
+def fetch_status_list(url: str, timeout: float | None = None) -> str:
+    """A partner's Token Status List (a JWT, ``application/statuslist+jwt``) as text."""
+    try:
+        response = requests.get(url, timeout=_timeout(timeout), allow_redirects=False,
+                                headers={"Accept": "application/statuslist+jwt"})
+    except requests.RequestException as error:
+        raise PartnerUnavailable("unreachable", f"获取状态列表：无法连接对方接口（{type(error).__name__}）") from None
+    if response.status_code != 200 or len(response.content) > 2_000_000:
+        raise PartnerUnavailable("http_error", f"获取状态列表：对方返回 HTTP {response.status_code}",
+                                 response.status_code)
+    return response.text

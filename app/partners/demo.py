@@ -38,7 +38,16 @@ def seed(payload: dict) -> None:
         "api_base_url": f"{base_url}/partner/v1",
         "info": f"{base_url}/partner/v1/info",
         "registry": [{"city_code": p.city_code, "city_name": p.city_name, "score_name": p.score_name,
-                      "status": p.status, "scale_confirmed": p.scale_confirmed, "note": p.scale_note}
+                      "status": p.status, "scale_confirmed": p.scale_confirmed, "note": p.scale_note,
+                      "credential_format": p.credential_format}
                      for p in registry.list_partners()],
+        "credentials": {
+            "note": "互认证明格式按城市登记：PATCH /api/v1/partners/<城市代码> "
+                    "{\"credential_format\": \"sd-jwt-vc\"} 后，本市居民出具给该城市的证明为 SD-JWT VC"
+                    "（可选出示 score、name），其撤销状态见状态列表。",
+            "status_lists": f"{base_url}/partner/v1/status-lists/1",
+            "legacy_jws_until": config["PARTNER_LEGACY_JWS_UNTIL"],
+            "key_rotation": "flask --app wsgi keys rotate（每日由调度任务 keys-rotate 执行）",
+        },
         "offers_open_to_partner_citizens": opened,
     }

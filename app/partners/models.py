@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -12,6 +12,9 @@ from app.security.secrets_util import new_ref
 from app.timeutil import UTCDateTime, utcnow
 
 PARTNER_STATUSES = ("active", "suspended")
+# What a partner takes from us: the SD-JWT VC (RFC 9901, draft-ietf-oauth-sd-jwt-vc) or, until
+# PARTNER_LEGACY_JWS_UNTIL, the compact JWS of protocol xyf-partner/1.
+CREDENTIAL_FORMATS = ("jws", "sd-jwt-vc")
 REPORT_STATUSES = ("matched", "mismatched", "retry")
 RECEIPT_STATUSES = ("redeemed", "cancelled")
 
@@ -39,6 +42,7 @@ class Partner(db.Model):
     # Key of the pairwise pseudonyms we give our citizens for this partner; AES-GCM under the PII key.
     pseudonym_key_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    credential_format: Mapped[str] = mapped_column(String(16), default="jws", server_default="jws")
     revocations_cursor: Mapped[str | None] = mapped_column(String(200))  # where we are in their feed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -62,13 +66,35 @@ class Attestation(db.Model):
     revoke_reason: Mapped[str | None] = mapped_column(String(32))
     # Position in the revocation feed; assigned in commit order (under a lock), so a cursor never skips one.
     revocation_seq: Mapped[int | None] = mapped_column(unique=True)
+    credential_format: Mapped[str] = mapped_column(String(16), default="jws", server_default="jws")
+    name_included: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Its entry in a Token Status List (SD-JWT VC only): list number and index, never reused.
+    status_list_id: Mapped[int | None] = mapped_column(ForeignKey("partner_status_list.id"))
+    status_idx: Mapped[int | None]
 
     partner: Mapped[Partner] = relationship()
 
     __table_args__ = (
         Index("ix_partner_attestation_citizen", "citizen_id", "revoked_at"),
         Index("ix_partner_attestation_feed", "partner_id", "revocation_seq"),
+        UniqueConstraint("status_list_id", "status_idx", name="uq_partner_attestation_status_entry"),
     )
+
+
+class StatusList(db.Model):
+    """One Token Status List (draft-ietf-oauth-status-list), served at /partner/v1/status-lists/<id>.
+
+    ``next_index`` is handed out by one conditional UPDATE (row lock on PostgreSQL, the single writer on
+    SQLite), so no two attestations share an index and none is reused; a full list is followed by a new one.
+    """
+
+    __tablename__ = "partner_status_list"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    bits: Mapped[int] = mapped_column(default=1)
+    size: Mapped[int]
+    next_index: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PulledRevocation(db.Model):

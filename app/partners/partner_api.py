@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 
 from app.audit.service import Actor
 from app.auth.guards import bearer_token
-from app.partners import attestations, settlement
+from app.errors import ApiError
+from app.partners import attestations, settlement, status_list
 from app.partners.auth import authenticate
 from app.partners.schemas import (
     PartnerInfoSchema,
@@ -60,6 +61,18 @@ def jwks():
     return response
 
 
+@blp.route("/status-lists/<int:list_id>")
+@blp.doc(summary="本市的令牌状态列表（Token Status List，statuslist+jwt）：SD-JWT VC 互认证明的 status 指向这里",
+         responses={"200": {"description": "application/statuslist+jwt"}})
+def status_list_token(list_id):
+    token = status_list.token_for(list_id) if list_id < 2**31 else None
+    if token is None:
+        raise ApiError(404, "status_list_unknown", "没有这个状态列表。")
+    response = Response(token, mimetype="application/statuslist+jwt")
+    response.headers["Cache-Control"] = f"public, max-age={current_app.config['STATUS_LIST_TTL_SECONDS']}"
+    return response
+
+
 @blp.route("/info")
 @blp.response(200, PartnerInfoSchema)
 @blp.doc(summary="本市信息：城市代码、信用分名称、分值范围与 L1–L5 分档、公钥与接口地址（登记为合作城市时用）")
@@ -71,7 +84,9 @@ def info():
     return {"city_code": config["CITY_CODE"], "city_name": config["CITY_NAME"], "score_name": config["SCORE_NAME"],
             "scale": {"min": scale.minimum, "max": scale.maximum}, "cutoffs": scale.as_list(),
             "restricted_name": rules.restricted_name, "jwks_url": f"{root}/.well-known/jwks.json",
-            "api_base_url": f"{root}/partner/v1", "protocol": PROTOCOL}
+            "api_base_url": f"{root}/partner/v1", "protocol": PROTOCOL,
+            "credential_formats": ["sd-jwt-vc", "jws"] if attestations.legacy_jws_allowed() else ["sd-jwt-vc"],
+            "legacy_jws_until": config["PARTNER_LEGACY_JWS_UNTIL"]}
 
 
 @blp.route("/revocations")

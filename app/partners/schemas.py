@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.partners.models import PARTNER_STATUSES, RECEIPT_STATUSES, REPORT_STATUSES
+from app.partners.models import CREDENTIAL_FORMATS, PARTNER_STATUSES, RECEIPT_STATUSES, REPORT_STATUSES
 from app.schema_base import BodySchema, CityDateTime, PatchSchema
 
 _CITY_CODE = validate.Regexp(r"^\d{6}$", error="应为 6 位行政区划代码，如杭州 330100。")
@@ -39,6 +39,9 @@ class _PartnerFields(BodySchema):
                              metadata={"description": "对方公钥集地址，如 https://…/.well-known/jwks.json"})
     api_base_url = fields.String(allow_none=True, validate=[validate.Length(max=500), _URL],
                                  metadata={"description": "对方互认接口根地址，如 https://…/partner/v1"})
+    credential_format = fields.String(validate=validate.OneOf(CREDENTIAL_FORMATS), metadata={
+        "description": "出具给该城市的互认证明格式：sd-jwt-vc（SD-JWT VC，带状态列表）或 jws（旧格式，"
+                       "PARTNER_LEGACY_JWS_UNTIL 之前可用）"})
 
 
 class PartnerCreateSchema(_PartnerFields):
@@ -70,6 +73,7 @@ class PartnerSchema(Schema):
     city_name = fields.String()
     score_name = fields.String()
     status = fields.String(metadata={"description": "active 互认中；suspended 暂停"})
+    credential_format = fields.String(metadata={"description": "sd-jwt-vc 或 jws（旧格式）"})
     scale = fields.Method("_scale", metadata={"description": "本地信用分的分值范围 {min, max}；未公开时为 null"})
     cutoffs = fields.Method("_cutoffs")
     scale_confirmed = fields.Boolean()
@@ -223,12 +227,18 @@ class PartnerInfoSchema(Schema):
     jwks_url = fields.String()
     api_base_url = fields.String()
     protocol = fields.String()
+    credential_formats = fields.List(fields.String(), metadata={"description": "本市接受的互认证明格式"})
+    legacy_jws_until = fields.String(metadata={"description": "旧 JWS 格式接受到这一天（含）"})
 
 
 # -- the citizen (mini-program) -------------------------------------------------------------------------------
 
 class AttestationRequestSchema(BodySchema):
     partner = fields.String(required=True, validate=_CITY_CODE, metadata={"description": "合作城市的行政区划代码"})
+    disclose = fields.List(fields.String(validate=validate.OneOf(("score", "name"), error="只能选择 score 或 name。")),
+                           load_default=list, validate=validate.Length(max=2), metadata={
+                               "description": "SD-JWT VC 格式时，除信用等级外还向该城市出示哪些信息：score 分值"
+                                              "（需分值共享授权）、name 姓名；不填则只出示信用等级"})
 
 
 class AttestationPartnerSchema(Schema):
@@ -238,12 +248,14 @@ class AttestationPartnerSchema(Schema):
 
 
 class AttestationIssuedSchema(Schema):
-    attestation = fields.String(metadata={"description": "互认证明（JWS 紧凑格式，EdDSA）"})
+    attestation = fields.String(metadata={"description": "互认证明：SD-JWT VC（Ed25519）或 JWS 紧凑格式（EdDSA）"})
+    credential_format = fields.String(metadata={"description": "sd-jwt-vc 或 jws"})
     jti = fields.String()
     partner = fields.Nested(AttestationPartnerSchema)
     level = fields.Integer()
     level_name = fields.String()
     score_included = fields.Boolean(metadata={"description": "是否包含分值（需分值共享授权）"})
+    name_included = fields.Boolean(metadata={"description": "是否出示姓名（仅 SD-JWT VC，本人选择）"})
     issued_at = CityDateTime()
     expires_at = CityDateTime()
     qr_png = fields.String(metadata={"description": "二维码 PNG 图片（base64）"})
@@ -252,8 +264,10 @@ class AttestationIssuedSchema(Schema):
 class AttestationViewSchema(Schema):
     jti = fields.String()
     partner = fields.Nested(AttestationPartnerSchema)
+    credential_format = fields.String()
     level = fields.Integer()
     score_included = fields.Boolean()
+    name_included = fields.Boolean()
     issued_at = CityDateTime()
     expires_at = CityDateTime()
     state = fields.String(metadata={"description": "valid 有效；expired 已过期；revoked 已撤销"})

@@ -154,7 +154,7 @@ def _apply_keys(partner: Partner, changes: dict) -> None:
             setattr(partner, name, changes[name] or None)
 
 
-_PLAIN_FIELDS = ("city_name", "score_name", "scale_confirmed", "scale_note", "status")
+_PLAIN_FIELDS = ("city_name", "score_name", "scale_confirmed", "scale_note", "status", "credential_format")
 
 
 def create_partner(data: dict) -> Partner:
@@ -219,21 +219,60 @@ def configure_keys(city_code: str, data: dict) -> Partner:
     return partner
 
 
-def public_key(partner: Partner, kid: str):
-    """The partner's public key for ``kid``; an unknown kid refetches their JWKS (throttled) before giving up."""
-    key = jws.key_in(partner.jwks, kid)
-    if key is not None or not partner.jwks_url:
-        return key
+def jwks_fresh(partner: Partner) -> bool:
+    """Whether the partner's keys may be trusted now: inline ones (staff set them) always; fetched ones while
+    younger than PARTNER_JWKS_TTL_SECONDS, else refetched now (throttled); False when that fails."""
+    if not partner.jwks_url:
+        return True
+    ttl = current_app.config["PARTNER_JWKS_TTL_SECONDS"]
+    if partner.jwks_fetched_at is not None and (utcnow() - partner.jwks_fetched_at).total_seconds() <= ttl:
+        return True
+    throttle = current_app.config["PARTNER_JWKS_REFRESH_MIN_SECONDS"]
+    if not kv.set(f"partners:jwks-stale:{partner.city_code}", "1", nx=True, ex=max(throttle, 1)):
+        # Another request is refreshing (or just failed to): its result, if any, is in the row.
+        db.session.refresh(partner, ["jwks", "jwks_fetched_at"])
+        return partner.jwks_fetched_at is not None and (utcnow() - partner.jwks_fetched_at).total_seconds() <= ttl
+    try:
+        refresh_jwks(partner, timeout=current_app.config["PARTNER_RECEIPT_TIMEOUT_SECONDS"])
+        db.session.commit()
+    except (client.PartnerUnavailable, ApiError) as error:
+        db.session.rollback()
+        log.warning("partner %s: stale JWKS could not be refreshed: %s", partner.city_code,
+                    getattr(error, "code", error))
+        return False
+    return True
+
+
+def jwk_of(partner: Partner, kid: str) -> dict | None:
+    for jwk in (partner.jwks or {}).get("keys", []) if isinstance(partner.jwks, dict) else []:
+        if isinstance(jwk, dict) and jwk.get("kid") == kid:
+            return jwk
+    return None
+
+
+def refresh_on_doubt(partner: Partner) -> bool:
+    """Refetch the partner's JWKS because a token did not fit what we hold (an unknown kid, a key whose window
+    changed); at most once per PARTNER_JWKS_REFRESH_MIN_SECONDS, so a forger cannot make us hammer them."""
+    if not partner.jwks_url:
+        return False
     throttle = current_app.config["PARTNER_JWKS_REFRESH_MIN_SECONDS"]
     if not kv.set(f"partners:jwks-refresh:{partner.city_code}", "1", nx=True, ex=max(throttle, 1)):
-        return None
+        return False
     try:
         refresh_jwks(partner, timeout=current_app.config["PARTNER_RECEIPT_TIMEOUT_SECONDS"])
         db.session.commit()
     except (client.PartnerUnavailable, ApiError) as error:
         db.session.rollback()
         log.warning("partner %s: JWKS refresh failed: %s", partner.city_code, getattr(error, "code", error))
-        return None
+        return False
+    return True
+
+
+def public_key(partner: Partner, kid: str):
+    """The partner's public key for ``kid``; an unknown kid refetches their JWKS (throttled) before giving up."""
+    key = jws.key_in(partner.jwks, kid)
+    if key is not None or not refresh_on_doubt(partner):
+        return key
     return jws.key_in(partner.jwks, kid)
 
 

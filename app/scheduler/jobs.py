@@ -100,6 +100,14 @@ def commitments_settle() -> int:
     return counts["kept"] + counts["broken"]
 
 
+def keys_rotate() -> int:
+    """Daily: publish the next signing key when the current one's signing period nears its end (key windows)."""
+    from app.security.key_windows import rotate
+    from app.security.signing import keyring
+
+    return int(rotate(keyring()).action != "nothing")
+
+
 JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     # job id: (function, APScheduler trigger arguments)
     # Links the audit entries requests wrote into the hash chain; tamper-evidence starts there.
@@ -113,6 +121,7 @@ JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     "rights-deadlines": (rights_deadlines, {"trigger": "cron", "minute": 5}),
     "commitments-settle": (commitments_settle, {"trigger": "cron", "hour": 1, "minute": 20}),
     "wechat-echo": (wechat_echo, {"trigger": "interval", "seconds": 60}),
+    "keys-rotate": (keys_rotate, {"trigger": "cron", "hour": 4, "minute": 10}),
 }
 
 

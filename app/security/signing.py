@@ -11,6 +11,13 @@ Each key has a state:
 * ``previous``: no longer signs, still verifies until ``not_after`` (what it signed has expired by then),
   after which it disappears from the JWKS and from verification.
 
+Every key has a validity window (``app/security/key_windows.py`` says how it is chosen and checked):
+``not_before`` (it signs nothing earlier), ``not_after`` (nothing it signed is accepted later) and, once
+retired, ``retired_at`` (it signed nothing later). The JWKS carries the window in each JWK as ``nbf`` and
+``exp`` (NumericDate, like the JWT claims of the same names; RFC 7517 §4 tells libraries to ignore members they
+do not know). A ``next`` key whose ``not_before`` has come becomes ``current`` by itself, in every worker, so
+the switch needs nobody awake.
+
 First-look storage is a directory (``SIGNING_KEYS_DIR``, default ``KEYS_DIR/signing``): one PKCS#8 PEM per key
 and a ``keys.json`` manifest, written atomically under a file lock so that several workers starting at once,
 or a rotation while they serve, never see half a key ring. Workers notice a changed manifest within a second
@@ -67,8 +74,10 @@ def jwk_thumbprint(public: Ed25519PublicKey) -> str:
 
 
 def public_jwk(public: Ed25519PublicKey, kid: str) -> dict:
+    # No "alg": one key signs our compact JWS as "EdDSA" (what partners verify today), SD-JWT VCs and status lists
+    # as "Ed25519" (RFC 9864) and raw credit codes; JOSE libraries that match a JWK's alg would refuse one of them.
     jwk = OKPKey.import_key(public).as_dict(private=False)
-    return {"kty": jwk["kty"], "crv": jwk["crv"], "x": jwk["x"], "kid": kid, "use": "sig", "alg": ALG}
+    return {"kty": jwk["kty"], "crv": jwk["crv"], "x": jwk["x"], "kid": kid, "use": "sig"}
 
 
 @dataclass(frozen=True)
@@ -76,9 +85,19 @@ class SigningKey:
     kid: str
     state: str  # next | current | previous
     created_at: float
-    not_after: float | None  # previous keys: verify until then (epoch seconds)
+    not_after: float | None  # nothing it signed verifies after this (epoch seconds)
     public: Ed25519PublicKey
     _private: Ed25519PrivateKey | None = None
+    not_before: float | None = None  # it signs nothing before this
+    retired_at: float | None = None  # previous keys: when they stopped signing
+
+    def covers(self, issued_at: float, now: float, leeway: float = 0) -> bool:
+        """Whether a signature made at ``issued_at`` by this key is inside its window, checked at ``now``."""
+        # Whole seconds, as published in the JWK and as tokens carry their iat.
+        start = int(self.not_before if self.not_before is not None else self.created_at)
+        end = self.retired_at + 1 if self.retired_at is not None else now
+        return (start - leeway <= issued_at <= end + leeway
+                and (self.not_after is None or now <= self.not_after + leeway))
 
     def sign(self, data: bytes) -> bytes:
         if self._private is None or self.state != "current":
@@ -93,7 +112,11 @@ class SigningKey:
         return True
 
     def public_jwk(self) -> dict:
-        return public_jwk(self.public, self.kid)
+        jwk = public_jwk(self.public, self.kid)
+        jwk["nbf"] = int(self.not_before if self.not_before is not None else self.created_at)
+        if self.not_after is not None:
+            jwk["exp"] = int(self.not_after)
+        return jwk
 
     def jose_public(self) -> OKPKey:
         return OKPKey.import_key(self.public)
@@ -108,10 +131,14 @@ class SigningKey:
 class KeyRing:
     """The signing keys in one directory. Thread-safe; safe across processes sharing the directory."""
 
-    def __init__(self, directory: Path | str, *, kid_length: int = 8, clock=time.time) -> None:
+    def __init__(self, directory: Path | str, *, kid_length: int = 8, clock=time.time,
+                 lifetime: float = 90 * 86400, overlap: float = 8 * 86400, publish_ahead: float = 2 * 86400) -> None:
         self.directory = Path(directory)
         self.kid_length = kid_length
         self.clock = clock
+        # lifetime: how long a key signs; overlap: how long after it stops signing what it signed may still be
+        # shown (the longest-lived token it signs); publish_ahead: how long the next key sits in the JWKS unused.
+        self.lifetime, self.overlap, self.publish_ahead = lifetime, overlap, publish_ahead
         self._mutex = threading.Lock()
         self._keys: dict[str, SigningKey] = {}
         self._mtime_ns: int | None = None
@@ -122,10 +149,29 @@ class KeyRing:
 
     def current(self) -> SigningKey:
         self._maybe_reload()
+        now = self.clock()
+        due = any(k.state == "next" and k.not_before is not None and k.not_before <= now
+                  for k in self._keys.values())
+        if due:
+            self.promote_due()
         for key in self._keys.values():
             if key.state == "current":
+                if key.not_after is not None and key.not_after - self.overlap < now:
+                    return self._renew_spent(key.kid)
                 return key
         raise RuntimeError(f"no current signing key in {self.directory}")
+
+    def _renew_spent(self, kid: str) -> SigningKey:
+        """Nobody rotated in time and the current key's signing period is over: a fresh key takes over at once
+        (not published ahead, so offline verifiers refetch the JWKS on its unknown kid), rather than signing
+        tokens that would outlive the key's window."""
+        log.error("signing key %s reached the end of its signing period without a rotation; "
+                  "run `flask keys rotate` on schedule", kid)
+        return self.rotate(self.overlap, expect_current=kid)
+
+    def next_key(self) -> SigningKey | None:
+        self._maybe_reload()
+        return next((k for k in self._keys.values() if k.state == "next"), None)
 
     def get(self, kid: str) -> SigningKey | None:
         """A key that may verify now (current, next, or previous within its window); None otherwise."""
@@ -137,6 +183,11 @@ class KeyRing:
         if key is None or (key.not_after is not None and key.not_after < self.clock()):
             return None
         return key
+
+    def verifying_key(self, kid: str, issued_at: float, leeway: float = 0) -> SigningKey | None:
+        """The key ``kid`` when a signature it made at ``issued_at`` is inside its window now; None otherwise."""
+        key = self.get(kid)
+        return key if key is not None and key.covers(issued_at, self.clock(), leeway) else None
 
     def sign(self, data: bytes) -> tuple[str, bytes]:
         key = self.current()
@@ -160,8 +211,12 @@ class KeyRing:
 
     # -- changing ------------------------------------------------------------------------------------
 
-    def prepare_next(self) -> SigningKey:
-        """Publish the next key ahead of its use (idempotent: returns the one already prepared)."""
+    def _window(self, not_before: float) -> dict:
+        return {"not_before": not_before, "not_after": not_before + self.lifetime + self.overlap}
+
+    def prepare_next(self, not_before: float | None = None) -> SigningKey:
+        """Publish the next key ahead of its use, to take over at ``not_before`` (default: ``publish_ahead`` from
+        now). Idempotent: returns the one already prepared."""
         with self._locked():
             entries = self._read_manifest()
             for entry in entries:
@@ -169,28 +224,60 @@ class KeyRing:
                     self._load()
                     return self._keys[entry["kid"]]
             kid = self._new_key_file()
-            entries.append({"kid": kid, "state": "next", "created_at": self.clock(), "not_after": None})
+            now = self.clock()
+            start = now + self.publish_ahead if not_before is None else not_before
+            entries.append({"kid": kid, "state": "next", "created_at": now, **self._window(start)})
             self._write_manifest(entries)
         self._load()
         return self._keys[kid]
 
-    def rotate(self, keep_previous_for: float) -> SigningKey:
-        """Make the next key (or a fresh one) current; the old current verifies for ``keep_previous_for`` s."""
+    def promote_due(self) -> SigningKey | None:
+        """Make the prepared next key current once its ``not_before`` has come (any worker may; one wins)."""
         now = self.clock()
         with self._locked():
             entries = self._read_manifest()
+            promoted = next((e for e in entries if e["state"] == "next" and e.get("not_before") is not None
+                             and e["not_before"] <= now), None)
+            if promoted is None:
+                self._load()
+                return None
+            self._retire_current(entries, now, self.overlap)
+            promoted["state"] = "current"
+            self._write_manifest(entries)
+        log.warning("signing key %s took over at its not-before", promoted["kid"])
+        self._load()
+        return self._keys[promoted["kid"]]
+
+    @staticmethod
+    def _retire_current(entries: list[dict], now: float, keep_for: float) -> None:
+        for entry in entries:
+            if entry["state"] == "current":
+                entry["state"], entry["retired_at"] = "previous", now
+                # 0 (a leaked key): gone at once, not at the end of this very second.
+                entry["not_after"] = now + keep_for if keep_for > 0 else now - 1
+
+    def rotate(self, keep_previous_for: float, expect_current: str | None = None) -> SigningKey:
+        """Make the next key (or a fresh one) current; the old current verifies for ``keep_previous_for`` s.
+
+        ``expect_current``: rotate only if that key is still current (another worker may have done it)."""
+        now = self.clock()
+        with self._locked():
+            entries = self._read_manifest()
+            if expect_current is not None and not any(e["kid"] == expect_current and e["state"] == "current"
+                                                      for e in entries):
+                self._load()
+                return next(k for k in self._keys.values() if k.state == "current")
             kept, pruned = [], []
             for entry in entries:
                 is_spent = entry["state"] == "previous" and entry["not_after"] < now
                 (pruned if is_spent else kept).append(entry)
             promoted = next((e for e in kept if e["state"] == "next"), None)
             if promoted is None:
-                promoted = {"kid": self._new_key_file(), "state": "next", "created_at": now, "not_after": None}
+                promoted = {"kid": self._new_key_file(), "state": "next", "created_at": now}
                 kept.append(promoted)
-            for entry in kept:
-                if entry["state"] == "current":
-                    entry["state"], entry["not_after"] = "previous", now + max(keep_previous_for, 0)
-            promoted["state"] = "current"
+            self._retire_current(kept, now, keep_previous_for)
+            # Taking over early (an emergency, or a rotation by hand): its window starts now.
+            promoted.update(state="current", **self._window(now))
             self._write_manifest(kept)
             # Only after the manifest stops naming them, so a reader never meets a missing file.
             for entry in pruned:
@@ -240,8 +327,8 @@ class KeyRing:
             with self._locked():
                 if not path.exists():  # another worker may have won the lock first
                     kid = self._new_key_file()
-                    self._write_manifest([{"kid": kid, "state": "current", "created_at": self.clock(),
-                                           "not_after": None}])
+                    now = self.clock()
+                    self._write_manifest([{"kid": kid, "state": "current", "created_at": now, **self._window(now)}])
                     log.warning("generated a new signing key %s under %s (first-look default; mount the "
                                 "signing keys as a secret in production)", kid, self.directory)
         with self._mutex:
@@ -256,8 +343,14 @@ class KeyRing:
                 private = serialization.load_pem_private_key(pem, password=None)
                 if not isinstance(private, Ed25519PrivateKey):
                     raise RuntimeError(f"signing key {entry['kid']} is not an Ed25519 key")
-                keys[entry["kid"]] = SigningKey(entry["kid"], entry["state"], entry["created_at"],
-                                                entry.get("not_after"), private.public_key(), private)
+                # Manifests written before key windows: a key starts when it was made; a current key without an
+                # end gets a full lifetime from now on (the next `flask keys rotate` plans its successor).
+                not_before = entry.get("not_before", None if entry["state"] == "next" else entry["created_at"])
+                not_after = entry.get("not_after")
+                if not_after is None:
+                    not_after = max(not_before or 0, self.clock()) + self.lifetime + self.overlap
+                keys[entry["kid"]] = SigningKey(entry["kid"], entry["state"], entry["created_at"], not_after,
+                                                private.public_key(), private, not_before, entry.get("retired_at"))
             self._keys, self._mtime_ns, self._checked_at = keys, stat.st_mtime_ns, time.monotonic()
 
     def _maybe_reload(self, force: bool = False) -> None:
@@ -285,7 +378,9 @@ def keyring(app=None) -> KeyRing:
         app = current_app._get_current_object()
     ring = app.extensions.get("signing_keyring")
     if ring is None:
-        ring = app.extensions.setdefault("signing_keyring", KeyRing(keys_dir_for(app)))
+        from app.security.key_windows import ring_settings
+
+        ring = app.extensions.setdefault("signing_keyring", KeyRing(keys_dir_for(app), **ring_settings(app.config)))
     return ring
 
 

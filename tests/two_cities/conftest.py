@@ -28,6 +28,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CITIZENS = 60
+STATUS_LIST_TTL = 2
 STARTUP_SECONDS = 180
 _CLEARED = ("DATABASE_URL", "REDIS_URL", "INSTANCE_PATH", "KEYS_DIR", "SIGNING_KEYS_DIR", "SECRET_KEY", "PII_KEY",
             "BLIND_INDEX_KEY", "BENEFITS_SUBJECT_KEY", "CITY_CODE", "CITY_NAME", "SCORE_NAME", "RULES_VERSION",
@@ -65,7 +66,9 @@ class City:
     def env(self) -> dict:
         env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
         env.update(CITY_CODE=self.code, CITY_NAME=self.name, SCORE_NAME=self.score_name, RULES_VERSION=self.rules,
-                   INSTANCE_PATH=str(self.directory), LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+                   INSTANCE_PATH=str(self.directory), LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1",
+                   # A status list may be cached this long by the other city: short, so the story sees a revocation.
+                   STATUS_LIST_TTL_SECONDS=str(STATUS_LIST_TTL))
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         if self.redis_url:
@@ -145,9 +148,9 @@ class City:
             self.sessions[person["id_number"]] = headers
         return self.sessions[person["id_number"]]
 
-    def attest(self, person: dict, partner: str) -> dict:
-        return self.call("POST", "/mp/v1/me/attestations", expect=201, json={"partner": partner},
-                         headers=self.session(person))
+    def attest(self, person: dict, partner: str, disclose: list[str] | None = None) -> dict:
+        body = {"partner": partner} | ({"disclose": disclose} if disclose is not None else {})
+        return self.call("POST", "/mp/v1/me/attestations", expect=201, json=body, headers=self.session(person))
 
     def credit_code(self, person: dict) -> str:
         return self.call("POST", "/mp/v1/me/credit-code", headers=self.session(person))["code"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import warnings
 from datetime import timedelta
 
@@ -20,7 +21,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy import create_engine, text
 
 from app.timeutil import city_today
-from tests.two_cities.conftest import ROOT
+from tests.two_cities.conftest import ROOT, STATUS_LIST_TTL
 
 pytestmark = pytest.mark.filterwarnings("ignore::joserfc.errors.SecurityWarning")
 
@@ -161,3 +162,40 @@ def test_settlement_counts_match_until_a_receipt_is_dropped(linked):
     listed = hangzhou.call("GET", f"/api/v1/partners/reconciliations?partner=330600&date={today}",
                            headers=hangzhou.admin)
     assert [r["report_id"] for r in listed] == [report["report_id"]]  # replaced, not added
+
+
+def test_an_sd_jwt_vc_with_only_the_chosen_disclosures_and_its_revocation_through_the_status_list(linked):
+    """绍兴 moves its attestations for 杭州 to SD-JWT VC: the citizen shows their name but not their score; 杭州's
+    merchant accepts it; the npm @sd-jwt verifier, fetching 绍兴's status list over HTTP itself, agrees. The
+    citizen withdraws partner sharing: 杭州 refuses the attestation they kept, through the status list alone
+    (no reconciliation run), once the list's ttl has passed."""
+    from tests.npm_sd_jwt import npm_verify
+
+    shaoxing, hangzhou = linked["shaoxing"], linked["hangzhou"]
+    registered = shaoxing.call("PATCH", "/api/v1/partners/330100", headers=shaoxing.admin,
+                               json={"credential_format": "sd-jwt-vc"})
+    assert registered["credential_format"] == "sd-jwt-vc"
+    person = _person(shaoxing, 3, index=2)
+    shown, kept = (shaoxing.attest(person, "330100", ["name"]) for _ in range(2))
+    assert shown["credential_format"] == "sd-jwt-vc" and shown["name_included"] and not shown["score_included"]
+
+    offer = hangzhou.partner_offer("宋城门票（互认，SD-JWT VC）")
+    answer = hangzhou.verify(offer, shown["attestation"])
+    assert (answer["eligible"], answer["reason"], answer["partner_city"]) == (True, "ok", "绍兴"), answer
+    assert answer["level_name"] == person["level_name"]
+    _count(hangzhou, shaoxing)
+
+    jwks = requests.get(f"{shaoxing.url}/.well-known/jwks.json", timeout=10).json()
+    outside = npm_verify(kept["attestation"], jwks)
+    assert outside["ok"] and outside["status"] == 0, outside
+    assert outside["payload"]["name"] == person["name"] and "score" not in outside["payload"]
+    assert outside["payload"]["level"] == person["level"] and outside["payload"]["aud"] == "330100"
+
+    shaoxing.call("DELETE", "/mp/v1/me/consents/partner_sharing", expect=None, headers=shaoxing.session(person))
+    mine = shaoxing.call("GET", "/mp/v1/me/attestations", headers=shaoxing.session(person))
+    assert {a["state"] for a in mine if a["jti"] in (shown["jti"], kept["jti"])} == {"revoked"}
+    time.sleep(STATUS_LIST_TTL + 0.5)  # what 杭州 cached of the list has expired
+    answer = hangzhou.verify(offer, kept["attestation"])
+    assert (answer["eligible"], answer["reason"]) == (False, "attestation_revoked"), answer
+    outside = npm_verify(kept["attestation"], jwks)
+    assert outside["ok"] is False and outside["status"] == 1, outside

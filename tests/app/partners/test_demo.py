@@ -17,6 +17,9 @@ def test_demo_seed_writes_the_partners_entry(app, runner):
     assert partners["jwks_url"].endswith("/.well-known/jwks.json") and partners["api_base_url"].endswith("/partner/v1")
     assert [(p["city_code"], p["status"]) for p in partners["registry"]] == [
         ("320500", "suspended"), ("330100", "active"), ("330200", "suspended")]
+    # Seeded partners take the compact JWS until staff switch them; the entry says how and where the lists are.
+    assert {p["credential_format"] for p in partners["registry"]} == {"jws"}
+    assert partners["credentials"]["status_lists"].endswith("/partner/v1/status-lists/1")
     opened = partners["offers_open_to_partner_citizens"]
     assert {o["title"] for o in opened} == {"大禹陵景区门票8折", "咸亨酒店堂食9折", "首小时停车免费"}
     with app.app_context():

@@ -138,4 +138,5 @@ def test_cli_configure_and_list(app, runner, hangzhou, tmp_path):
     assert result.exit_code == 0, result.output
     listed = runner.invoke(args=["partners", "list"]).output
     assert "330100\t杭州\t钱江分\tactive" in listed and "http://hz.example/partner/v1" in listed
+    assert "format: jws" in listed
     assert runner.invoke(args=["partners", "configure", "999999", "--api-base-url", "http://x/"]).exit_code != 0
