@@ -100,6 +100,13 @@ def commitments_settle() -> int:
     return counts["kept"] + counts["broken"]
 
 
+def community_publicity() -> int:
+    """社区 / 乡村积分: entries whose 公示 ended without objection are posted to the members' balances."""
+    from app.community import ledger
+
+    return ledger.post_due()
+
+
 JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     # job id: (function, APScheduler trigger arguments)
     # Links the audit entries requests wrote into the hash chain; tamper-evidence starts there.
@@ -113,6 +120,7 @@ JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     "rights-deadlines": (rights_deadlines, {"trigger": "cron", "minute": 5}),
     "commitments-settle": (commitments_settle, {"trigger": "cron", "hour": 1, "minute": 20}),
     "wechat-echo": (wechat_echo, {"trigger": "interval", "seconds": 60}),
+    "community-publicity": (community_publicity, {"trigger": "interval", "seconds": 600}),
 }
 
 
