@@ -53,7 +53,7 @@ def period_of(day: date, cap_period: str) -> str:
 def difference_hash(data: bytes) -> str:
     """64-bit dHash: grey 9×8 thumbnail, one bit per horizontal neighbour comparison."""
     with Image.open(io.BytesIO(data)) as image:
-        pixels = list(image.convert("L").resize((9, 8), Image.Resampling.LANCZOS).getdata())
+        pixels = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS).tobytes()
     bits = 0
     for row in range(8):
         for col in range(8):
