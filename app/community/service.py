@@ -7,11 +7,14 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import ratelimit
 from app.audit import service as audit
 from app.auth.models import DepartmentUser, StaffUser
+from app.auth.service import LOGIN_LOCKED
 from app.citizens.models import Citizen
 from app.community.models import (
     CAP_PERIODS,
@@ -27,6 +30,7 @@ from app.community.models import (
 )
 from app.errors import ApiError
 from app.extensions import db
+from app.security.secrets_util import digest
 from app.timeutil import utcnow
 
 CATEGORIES = ("环境卫生", "志愿服务", "移风易俗", "邻里互助", "矛盾调解", "平安建设", "孝老爱亲", "文明新风", "其他")
@@ -253,19 +257,36 @@ def create_worker(scheme: Scheme, username: str, password: str, role: str, displ
     return worker
 
 
+def is_worker_username(username: str) -> bool:
+    return db.session.scalar(select(Worker.id).where(Worker.username == username)) is not None
+
+
 def authenticate_worker(username: str, password: str) -> Worker | None:
+    """The active desk account with this username and password, or None; the console's lockout applies (a 429
+    ``login_locked`` once the failures budget of the username or the address is spent)."""
+    config = current_app.config
+    limits = [(config["LOGIN_FAILURES_PER_USER"], ("points-login-user", digest(username.casefold()))),
+              (config["LOGIN_FAILURES_PER_ADDRESS"], ("login-address", ratelimit.client_ip()))]
+    for limit, keys in limits:
+        ratelimit.check(limit, LOGIN_LOCKED, *keys)
     worker = db.session.scalar(select(Worker).where(Worker.username == username))
     if worker is None:
         check_password_hash(_DUMMY_HASH, password)
+    if worker is None or not check_password_hash(worker.password_hash, password) or not worker.active:
+        for limit, keys in limits:
+            ratelimit.count(limit, *keys)
         return None
-    if not check_password_hash(worker.password_hash, password) or not worker.active:
-        return None
+    ratelimit.clear(limits[0][0], *limits[0][1])
     return worker
 
 
 def active_worker(worker_id: int) -> Worker | None:
     worker = db.session.get(Worker, worker_id)
     return worker if worker is not None and worker.active else None
+
+
+def scheme_name(worker: Worker) -> str:
+    return db.session.get(Scheme, worker.scheme_id).name
 
 
 def require_role(worker: Worker, *roles: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -12,7 +12,7 @@ from app.citizens.models import Citizen
 from app.community.models import Division, Entry, Household, Member, Redemption, Scheme, Worker
 from app.community.service import publicity_name
 from app.extensions import db
-from app.timeutil import city_today, utcnow
+from app.timeutil import CITY_TZ, city_today, utcnow
 
 # A reviewer is flagged when, over the window: they approved more than VOLUME_FACTOR × the median of the
 # scheme's reviewers (and at least MIN_APPROVALS); or at least OWN_GRID_SHARE of their approvals are of their own
@@ -110,3 +110,25 @@ def scheme_figures() -> list[dict]:
                      "posted": counts.get("posted", 0), "rejected": counts.get("rejected", 0),
                      "redemptions": redeemed.get(scheme.id, 0), "flagged_reviewers": flagged.get(scheme.name, 0)})
     return rows
+
+
+def scheme_activity(date_from: date, date_to: date, limit: int = 20) -> dict:
+    """The dashboard's chart: per scheme, entries made, entries posted and redemptions within the city dates
+    (the ``limit`` busiest schemes)."""
+    start = datetime.combine(date_from, time.min, CITY_TZ)
+    end = datetime.combine(date_to + timedelta(days=1), time.min, CITY_TZ)
+    made = dict(db.session.execute(select(Entry.scheme_id, func.count()).where(
+        Entry.kind != "spend", Entry.created_at >= start, Entry.created_at < end).group_by(Entry.scheme_id)).all())
+    posted = dict(db.session.execute(select(Entry.scheme_id, func.count()).where(
+        Entry.kind != "spend", Entry.posted_at >= start, Entry.posted_at < end).group_by(Entry.scheme_id)).all())
+    spent = dict(db.session.execute(select(Redemption.scheme_id, func.count()).where(
+        Redemption.state == "redeemed", Redemption.redeemed_at >= start, Redemption.redeemed_at < end)
+        .group_by(Redemption.scheme_id)).all())
+    busiest = sorted(set(made) | set(posted) | set(spent),
+                     key=lambda s: (-(made.get(s, 0) + posted.get(s, 0) + spent.get(s, 0)), s))[:limit]
+    names = dict(db.session.execute(select(Scheme.id, Scheme.name).where(Scheme.id.in_(busiest))).all()) \
+        if busiest else {}
+    return {"from": date_from.isoformat(), "to": date_to.isoformat(), "schemes": [names[s] for s in busiest],
+            "series": [{"name": "登记/申报", "counts": [made.get(s, 0) for s in busiest]},
+                       {"name": "入账", "counts": [posted.get(s, 0) for s in busiest]},
+                       {"name": "兑换", "counts": [spent.get(s, 0) for s in busiest]}]}
