@@ -177,3 +177,17 @@ def _push(scheme: Scheme, year: int, department: Department, occurred: date) -> 
 def ratings_of(scheme: Scheme, year: int) -> list[Rating]:
     return list(db.session.scalars(select(Rating).where(Rating.scheme_id == scheme.id, Rating.year == year)
                                    .order_by(Rating.kind, Rating.stars.desc(), Rating.points.desc())))
+
+
+def preview_city(year: int, chunk: int = 100) -> dict:
+    """The year-end rating of every scheme of the city, computed a chunk of schemes at a time (what the run does
+    before anyone confirms); returns the counts."""
+    rules = RatingRules.from_config()
+    scheme_ids = list(db.session.scalars(select(Scheme.id).order_by(Scheme.id)))
+    households = people = 0
+    for start in range(0, len(scheme_ids), chunk):
+        for preview_of_scheme in preview_schemes(scheme_ids[start:start + chunk], year, rules).values():
+            households += len(preview_of_scheme["households"])
+            people += len(preview_of_scheme["people"])
+        db.session.rollback()  # nothing to keep: let the session forget the chunk
+    return {"schemes": len(scheme_ids), "households": households, "people": people}
