@@ -9,7 +9,6 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
 from app.community import counter, ledger, service, stats
-from app.community.api import scheme_view
 from app.community.models import CatalogItem, RuleItem, Scheme
 from app.community.schemas import (
     CatalogItemSchema,
@@ -64,7 +63,7 @@ def my_points():
 
 
 def _points_view(member) -> dict:
-    return {"scheme": scheme_view(db.session.get(Scheme, member.scheme_id)), "member": member.ref,
+    return {"scheme": service.scheme_view(db.session.get(Scheme, member.scheme_id)), "member": member.ref,
             "balance": member.balance, "show_on_honour_board": member.show_on_honour_board,
             "household": service.household_view(member)}
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from flask import g
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from app.auth.guards import staff_required
 from app.community import service, stats
-from app.community.models import Rulebook, Scheme
 from app.community.schemas import (
     DecisionSchema,
     FiguresSchema,
@@ -31,24 +29,11 @@ blp = Blueprint("community", __name__, url_prefix="/api/v1/community",
 STAFF_AUTH = [{"staffToken": []}]
 
 
-def scheme_view(scheme) -> dict:
-    division = scheme.division
-    return {"ref": scheme.ref, "name": scheme.name, "kind": division.kind, "division_code": division.code,
-            "county": division.county, "town": division.town, "publicity_days": scheme.publicity_days}
-
-
-def rulebook_view(rulebook: Rulebook) -> dict:
-    scheme = db.session.get(Scheme, rulebook.scheme_id)
-    return {"ref": rulebook.ref, "scheme": scheme.name, "version": rulebook.version,
-            "adopted_on": rulebook.adopted_on, "adopted_by": rulebook.adopted_by, "state": rulebook.state,
-            "items": rulebook.items}
-
-
 @blp.route("/schemes")
 @blp.response(200, SchemeSchema(many=True))
 @blp.doc(summary="全市各村（社区）的积分制度")
 def schemes():
-    return [scheme_view(scheme) for scheme in service.list_schemes()]
+    return [service.scheme_view(scheme) for scheme in service.list_schemes()]
 
 
 @blp.route("/schemes/<ref:ref>/honour-board")
@@ -67,7 +52,7 @@ def honour_board(query, ref):
 def create_scheme(body):
     scheme = service.create_scheme(body["division_code"], body["name"], body["publicity_days"])
     db.session.commit()
-    return scheme_view(scheme)
+    return service.scheme_view(scheme)
 
 
 @blp.route("/schemes/<ref:ref>/rulebooks", methods=["POST"])
@@ -79,7 +64,7 @@ def propose_rulebook(body, ref):
     rulebook = service.propose_rulebook(service.get_scheme(ref), body["adopted_on"], body["adopted_by"],
                                         body["items"])
     db.session.commit()
-    return rulebook_view(rulebook)
+    return service.rulebook_view(rulebook)
 
 
 @blp.route("/rulebooks")
@@ -88,8 +73,7 @@ def propose_rulebook(body, ref):
 @blp.response(200, RulebookSchema(many=True))
 @blp.doc(summary="积分细则（默认：待审批的）", security=STAFF_AUTH)
 def rulebooks(query):
-    rows = db.session.scalars(select(Rulebook).where(Rulebook.state == query["state"]).order_by(Rulebook.id))
-    return [rulebook_view(rulebook) for rulebook in rows]
+    return [service.rulebook_view(rulebook) for rulebook in service.rulebooks_in_state(query["state"])]
 
 
 @blp.route("/rulebooks/<ref:ref>/decision", methods=["POST"])
@@ -100,7 +84,7 @@ def rulebooks(query):
 def decide_rulebook(body, ref):
     rulebook = service.decide_rulebook(service.get_rulebook(ref), body["approve"], g.staff.username)
     db.session.commit()
-    return rulebook_view(rulebook)
+    return service.rulebook_view(rulebook)
 
 
 @blp.route("/figures")

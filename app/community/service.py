@@ -177,8 +177,8 @@ def current_rulebook(scheme_id: int) -> Rulebook | None:
                              .order_by(Rulebook.version.desc()).limit(1))
 
 
-def pending_rulebooks() -> list[Rulebook]:
-    return list(db.session.scalars(select(Rulebook).where(Rulebook.state == "pending").order_by(Rulebook.id)))
+def rulebooks_in_state(state: str = "pending") -> list[Rulebook]:
+    return list(db.session.scalars(select(Rulebook).where(Rulebook.state == state).order_by(Rulebook.id)))
 
 
 # -- households, members ---------------------------------------------------------------------------------------
@@ -292,3 +292,18 @@ def scheme_name(worker: Worker) -> str:
 def require_role(worker: Worker, *roles: str) -> None:
     if worker.role != "manager" and worker.role not in roles:
         raise ApiError(403, "role_forbidden", "您的岗位不能进行此操作。")
+
+
+# -- views shared by the API and the console -------------------------------------------------------------------
+
+def scheme_view(scheme) -> dict:
+    division = scheme.division
+    return {"ref": scheme.ref, "name": scheme.name, "kind": division.kind, "division_code": division.code,
+            "county": division.county, "town": division.town, "publicity_days": scheme.publicity_days}
+
+
+def rulebook_view(rulebook: Rulebook) -> dict:
+    scheme = db.session.get(Scheme, rulebook.scheme_id)
+    return {"ref": rulebook.ref, "scheme": scheme.name, "version": rulebook.version,
+            "adopted_on": rulebook.adopted_on, "adopted_by": rulebook.adopted_by, "state": rulebook.state,
+            "items": rulebook.items}

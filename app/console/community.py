@@ -185,11 +185,9 @@ def ratings_points(type_code: str) -> int:
 @blp.route("/community")
 @security.login_required("staff")
 def community_overview():
-    from app.community.api import rulebook_view
-
     return render_template("console/community_overview.html", figures=stats.scheme_figures(),
                            flags=stats.reviewer_flags(),
-                           rulebooks=[rulebook_view(r) for r in service.pending_rulebooks()])
+                           rulebooks=[service.rulebook_view(r) for r in service.rulebooks_in_state("pending")])
 
 
 @blp.route("/community/rulebooks/<ref>", methods=["POST"])

@@ -198,8 +198,8 @@ def test_a_rulebook_takes_effect_only_once_approved(village, client, citizen_hea
     items = [dict(ITEMS[0], code="VOL2", name="志愿服务（新）")]
     pending = service.propose_rulebook(village.scheme, date(2026, 11, 1), "村民代表会议", items)
     db.session.commit()
-    headers = citizen_headers(village.citizens["李明"])
     with time_machine.travel(TODAY, tick=True):
+        headers = citizen_headers(village.citizens["李明"])
         response = _declare(client, headers, pending.items[0].ref)
         assert response.status_code == 422 and response.get_json()["code"] == "item_not_in_force"
         service.decide_rulebook(pending, True, "staff01")
