@@ -400,12 +400,25 @@ def review_queue(worker: Worker, limit: int = 100) -> list[dict]:
         view["own"] = entry.entered_by_id == worker.id or household_id == own_household \
             or worker.citizen_id is not None and db.session.get(Member, entry.member_id).citizen_id == worker.citizen_id
         view["entered_by_worker"] = entry.entered_by_id is not None
-        view["photos"] = db.session.scalar(select(func.count()).select_from(Evidence)
-                                           .where(Evidence.entry_id == entry.id))
+        view["photos"] = list(db.session.scalars(select(Evidence.ref).where(Evidence.entry_id == entry.id)
+                                                 .order_by(Evidence.id)))
         view["objections"] = [o.reason for o in db.session.scalars(
             select(Objection).where(Objection.entry_id == entry.id, Objection.state == "open"))]
         result.append(view)
     return result
+
+
+def photo_for(worker: Worker, ref: str) -> tuple[str, bytes]:
+    """A photo behind an entry, for the desk of the entry's scheme only; every view is in the audit trail."""
+    row = db.session.scalar(select(Evidence).where(Evidence.ref == ref, Evidence.scheme_id == worker.scheme_id))
+    path = evidence_files.evidence_dir() / "points" / row.stored_name if row is not None else None
+    if path is None or not path.is_file():
+        raise ApiError(404, "photo_not_found", "未找到该照片。")
+    entry = db.session.get(Entry, row.entry_id)
+    audit.log(db.session.get(Member, entry.member_id).citizen_id, "community.photo.view", "审核时查看积分证明照片",
+              {"entry": entry.ref, "worker": worker.username})
+    db.session.commit()
+    return row.content_type, path.read_bytes()
 
 
 def grid_members(worker: Worker, elderly_age: int = 70) -> list[dict]:

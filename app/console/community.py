@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 
 from app.community import counter, ledger, ratings, service, stats
 from app.community.models import Scheme
@@ -106,6 +106,13 @@ def points_decide(ref, action):
     except ApiError as error:
         _flash_refusal(error)
     return redirect(url_for("console.points_review"))
+
+
+@blp.route("/points/photos/<ref>")
+@security.login_required("community")
+def points_photo(ref):
+    content_type, data = ledger.photo_for(_worker(), ref)
+    return Response(data, mimetype=content_type, headers={"Cache-Control": "no-store"})
 
 
 @blp.route("/points/publicity")

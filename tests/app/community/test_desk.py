@@ -96,3 +96,27 @@ def test_staff_approve_rulebooks_and_see_every_schemes_figures(app, ctx):
     assert chart["series"][0]["name"] == "登记/申报"
     # A desk worker is not staff.
     assert _desk(app, "fy-grid").get("/console/community").status_code == 403
+
+
+def test_a_reviewer_sees_the_photos_behind_an_entry_and_another_scheme_cannot(app, ctx):
+    import io
+
+    from tests.app.community.helpers import photo
+
+    with time_machine.travel(TODAY, tick=True):
+        village = make_village()
+        make_village("330602003001", prefix="cq", households={"张家": [("张伟", datetime(1980, 1, 1).date())]})
+        blob = photo(7)
+        grid = _desk(app, "fy-grid")
+        response = grid.post("/console/points/enter", follow_redirects=True, content_type="multipart/form-data",
+                             data={"csrf_token": page_token(grid, "/console/points/enter"),
+                                   "member": village.people["李明"].ref, "item": village.items["CLEAN"].ref,
+                                   "quantity": "1", "occurred_on": "2026-11-19",
+                                   "photos": [(io.BytesIO(blob), "yard.png")]})
+        assert "已登记 +5 分" in response.get_data(as_text=True)
+        photo_ref = ledger.review_queue(worker(village, "reviewer2"))[0]["photos"][0]
+        reviewer = _desk(app, "fy-review2")
+        assert f"/console/points/photos/{photo_ref}" in reviewer.get("/console/points/review").get_data(as_text=True)
+        shown = reviewer.get(f"/console/points/photos/{photo_ref}")
+        assert shown.status_code == 200 and shown.mimetype == "image/png" and shown.data == blob
+        assert _desk(app, "cq-review2").get(f"/console/points/photos/{photo_ref}").status_code == 404
