@@ -5,6 +5,7 @@ every scheme's figures, unusual reviewers, rulebooks to approve. Each view calls
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
@@ -69,7 +70,8 @@ def points_enter():
         try:
             entry = ledger.enter_on_behalf(worker, request.form.get("member", ""), request.form.get("item", ""),
                                            quantity, occurred, request.form.get("note", ""),
-                                           request.files.getlist("photos"))
+                                           request.files.getlist("photos"),
+                                           idempotency_key=request.form.get("idempotency_key") or None)
         except ApiError as error:
             _flash_refusal(error)
         else:
@@ -77,7 +79,8 @@ def points_enter():
         return redirect(url_for("console.points_enter"))
     rulebook = service.current_rulebook(worker.scheme_id)
     return _render("points_enter.html", worker, members=ledger.grid_members(worker),
-                   items=rulebook.items if rulebook else [], today=city_today())
+                   items=rulebook.items if rulebook else [], today=city_today(),
+                   idempotency_key=f"desk-{secrets.token_urlsafe(18)}")
 
 
 @blp.route("/points/review")

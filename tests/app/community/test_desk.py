@@ -3,6 +3,7 @@ refusal as a message on the page (never an error page for a wrong code at the co
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import time_machine
@@ -31,10 +32,13 @@ def test_grid_worker_enters_reviewer_approves_counter_refuses_and_serves(app, ct
         assert "【长者】李秀英" in page and "张伟" not in page  # own grid, oldest first; no other scheme's people
         assert page.index("李秀英") < page.index("李明")
         token = page_token(grid, "/console/points/enter")
-        response = grid.post("/console/points/enter", follow_redirects=True, data={
-            "csrf_token": token, "member": village.people["李秀英"].ref, "item": village.items["VOL"].ref,
-            "quantity": "3", "occurred_on": "2026-11-19", "note": "陪护邻居就医"})
+        form = {"csrf_token": token, "member": village.people["李秀英"].ref, "item": village.items["VOL"].ref,
+                "quantity": "3", "occurred_on": "2026-11-19", "note": "陪护邻居就医",
+                "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)}
+        response = grid.post("/console/points/enter", follow_redirects=True, data=form)
         assert "已登记 +30 分，等待审核员审核" in response.get_data(as_text=True)
+        grid.post("/console/points/enter", data=form)  # the same form sent twice (a double click): one entry
+        assert len(ledger.review_queue(worker(village, "reviewer2"))) == 1
         refused = grid.post("/console/points/enter", follow_redirects=True, data={
             "csrf_token": token, "member": village.people["李秀英"].ref, "item": other.items["VOL"].ref,
             "quantity": "1", "occurred_on": "2026-11-19"})
