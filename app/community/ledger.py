@@ -314,8 +314,12 @@ def object_to(citizen_id: int, entry_ref: str, reason: str) -> Objection:
     except IntegrityError:
         db.session.rollback()
         raise ApiError(409, "already_objected", "您已对该积分提出过异议。") from None
-    db.session.execute(update(Entry).where(Entry.id == entry.id, Entry.state == "publicised")
-                       .values(state="objected"))
+    # Decided in one statement with the posting job, which may be posting it this very moment.
+    if not db.session.execute(update(Entry).where(
+            Entry.id == entry.id, Entry.state.in_(("publicised", "objected")), Entry.publicity_ends_at > utcnow())
+            .values(state="objected")).rowcount:
+        db.session.rollback()
+        raise ApiError(409, "publicity_over", "该积分不在公示期内，不能再提出异议。")
     subject = db.session.get(Member, entry.member_id).citizen_id
     audit.log(subject, "community.entry.object", "公示期内对积分提出异议",
               {"entry": entry.ref, "objection": objection.ref})
