@@ -88,6 +88,17 @@ def test_enter_review_publicity_counter_rating_and_staff_figures(clock, app, ctx
     expect(verdict).to_contain_text("不能兑换")
     expect(verdict).to_contain_text("该兑换码已使用")
     screenshot(till, "points-counter-used")
+    # The same counter on a phone: the code box and the verdict fit the screen.
+    phone = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    sign_in(phone, live_server, "fy-counter", WORKER_PASSWORD)
+    phone.fill("input[name=code]", code)
+    phone.click("[data-testid=counter-form] button.primary")
+    expect(phone.locator("[data-testid=verdict]")).to_contain_text("该兑换码已使用")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    box = phone.locator("[data-testid=verdict]").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["width"] >= 330  # the page's width, no menu
+    assert phone.locator("input[name=code]").bounding_box()["width"] >= 300
+    screenshot(phone, "points-counter-phone")
 
     reviewer.goto(f"{live_server.url}/console/points/ratings?year=2026")
     expect(reviewer.locator("[data-testid=preview-people]")).to_contain_text("李秀英")
