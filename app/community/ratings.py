@@ -50,44 +50,52 @@ class RatingRules:
 
 
 def year_points(scheme_ids: list[int], year: int):
-    """Per member of the schemes: net posted points earned or deducted in ``year`` and how many deductions."""
+    """Per member of the schemes with posted entries in ``year``: scheme, household, the year's net points earned
+    or deducted (spending excluded) and how many deductions."""
     return db.session.execute(
-        select(Entry.member_id, func.sum(Entry.points).label("points"),
+        select(Member.scheme_id, Member.household_id, Entry.member_id, func.sum(Entry.points).label("points"),
                func.sum(case((Entry.points < 0, 1), else_=0)).label("deductions"))
+        .join(Member, Member.id == Entry.member_id)
         .where(Entry.scheme_id.in_(scheme_ids), Entry.state == "posted", Entry.kind != "spend",
                Entry.occurred_on >= date(year, 1, 1), Entry.occurred_on <= date(year, 12, 31))
-        .group_by(Entry.member_id)).all()
+        .group_by(Member.scheme_id, Member.household_id, Entry.member_id)).all()
 
 
 def preview_schemes(scheme_ids: list[int], year: int, rules: RatingRules | None = None) -> dict[int, dict]:
-    """The ratings each scheme would give for ``year``; nothing is stored."""
+    """The ratings each scheme would give for ``year``; nothing is stored. Only members with entries that year can
+    be rated, so only they are read; names are fetched for those rated."""
     rules = rules or RatingRules.from_config()
-    totals = {row.member_id: (int(row.points), int(row.deductions)) for row in year_points(scheme_ids, year)}
-    members = db.session.execute(
-        select(Member.id, Member.ref, Member.scheme_id, Member.household_id, Citizen.name)
-        .join(Citizen, Citizen.id == Member.citizen_id).where(Member.scheme_id.in_(scheme_ids))
-        .order_by(Member.id)).all()
-    households = {row.id: row for row in db.session.execute(
-        select(Household.id, Household.ref, Household.name).where(Household.scheme_id.in_(scheme_ids)))}
     result: dict[int, dict] = {scheme_id: {"year": year, "households": [], "people": []} for scheme_id in scheme_ids}
-    by_household: dict[int, list] = defaultdict(list)
-    for member in members:
-        points, deductions = totals.get(member.id, (0, 0))
-        by_household[member.household_id].append((member, points, deductions))
+    households: dict[int, list] = {}  # household id -> [scheme id, points, had a deduction]
+    people: list[tuple[int, int, int]] = []  # (scheme id, member id, points)
+    for scheme_id, household_id, member_id, points, deductions in year_points(scheme_ids, year):
+        points, deductions = int(points), int(deductions)
+        total = households.setdefault(household_id, [scheme_id, 0, False])
+        total[1] += points
+        total[2] = total[2] or deductions > 0
         if points >= rules.honest_person_points and not deductions:
-            result[member.scheme_id]["people"].append(
-                {"member": member.ref, "member_id": member.id, "name": member.name, "points": points})
-    for household_id, rows in by_household.items():
-        points = sum(points for _, points, _ in rows)
-        stars = rules.stars(points, any(deductions for _, _, deductions in rows))
-        if stars is not None:
-            household = households[household_id]
-            result[rows[0][0].scheme_id]["households"].append(
-                {"household": household.ref, "household_id": household_id, "name": household.name,
-                 "points": points, "stars": stars})
-    for preview in result.values():
-        preview["households"].sort(key=lambda row: (-row["points"], row["household"]))
-        preview["people"].sort(key=lambda row: (-row["points"], row["member"]))
+            people.append((scheme_id, member_id, points))
+    rated = {household_id: (total[0], total[1], stars) for household_id, total in households.items()
+             if (stars := rules.stars(total[1], total[2])) is not None}
+    names = {}
+    for start in range(0, len(people), 900):
+        part = [member_id for _, member_id, _ in people[start:start + 900]]
+        names.update((row.id, (row.ref, row.name)) for row in db.session.execute(
+            select(Member.id, Member.ref, Citizen.name).join(Citizen, Citizen.id == Member.citizen_id)
+            .where(Member.id.in_(part))))
+    for scheme_id, member_id, points in people:
+        ref, name = names[member_id]
+        result[scheme_id]["people"].append({"member": ref, "member_id": member_id, "name": name, "points": points})
+    rated_ids = sorted(rated)
+    for start in range(0, len(rated_ids), 900):
+        for row in db.session.execute(select(Household.id, Household.ref, Household.name)
+                                      .where(Household.id.in_(rated_ids[start:start + 900]))):
+            scheme_id, points, stars = rated[row.id]
+            result[scheme_id]["households"].append({"household": row.ref, "household_id": row.id, "name": row.name,
+                                                    "points": points, "stars": stars})
+    for preview_of_scheme in result.values():
+        preview_of_scheme["households"].sort(key=lambda row: (-row["points"], row["household"]))
+        preview_of_scheme["people"].sort(key=lambda row: (-row["points"], row["member"]))
     return result
 
 
