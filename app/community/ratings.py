@@ -56,8 +56,10 @@ def year_points(scheme_ids: list[int], year: int):
         select(Member.scheme_id, Member.household_id, Entry.member_id, func.sum(Entry.points).label("points"),
                func.sum(case((Entry.points < 0, 1), else_=0)).label("deductions"))
         .join(Member, Member.id == Entry.member_id)
-        .where(Entry.scheme_id.in_(scheme_ids), Entry.state == "posted", Entry.kind != "spend",
-               Entry.occurred_on >= date(year, 1, 1), Entry.occurred_on <= date(year, 12, 31))
+        # The members' scheme condition lets the planner read only these schemes' members (by their index), not
+        # the city's members once per chunk.
+        .where(Entry.scheme_id.in_(scheme_ids), Member.scheme_id.in_(scheme_ids), Entry.state == "posted",
+               Entry.kind != "spend", Entry.occurred_on >= date(year, 1, 1), Entry.occurred_on <= date(year, 12, 31))
         .group_by(Member.scheme_id, Member.household_id, Entry.member_id)).all()
 
 
@@ -187,7 +189,7 @@ def ratings_of(scheme: Scheme, year: int) -> list[Rating]:
                                    .order_by(Rating.kind, Rating.stars.desc(), Rating.points.desc())))
 
 
-def preview_city(year: int, chunk: int = 100) -> dict:
+def preview_city(year: int, chunk: int = 250) -> dict:
     """The year-end rating of every scheme of the city, computed a chunk of schemes at a time (what the run does
     before anyone confirms); returns the counts."""
     rules = RatingRules.from_config()
