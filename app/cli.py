@@ -307,11 +307,12 @@ def _epoch(value: float) -> str:
 
 
 def register(app: Flask) -> None:
+    from app.community.cli import community_cli
     from app.demo.cli import demo_cli
     from app.rights.cli import calendar_cli, rights_cli
     from app.rights.commitments_cli import commitments_cli
     from app.scheduler.cli import scheduler_cli
 
     for group in (records_cli, scores_cli, audit_cli, staff_cli, departments_cli, keys_cli, citizens_cli, demo_cli,
-                  scheduler_cli, calendar_cli, rights_cli, commitments_cli):
+                  scheduler_cli, calendar_cli, rights_cli, commitments_cli, community_cli):
         app.cli.add_command(group)

@@ -121,6 +121,12 @@ class Config:
     WECHAT_TEMPLATE_RECORD_NOTICE = os.environ.get("WECHAT_TEMPLATE_RECORD_NOTICE", "demo-tpl-record-notice")
     WECHAT_TEMPLATE_CASE_RESULT = os.environ.get("WECHAT_TEMPLATE_CASE_RESULT", "demo-tpl-case-result")
     WECHAT_TEMPLATE_REMINDER = os.environ.get("WECHAT_TEMPLATE_REMINDER", "demo-tpl-reminder")
+    # 社区版 / 乡村版积分 (app/community): redeem codes' life, year-end rating thresholds (a year's net points), and
+    # the department whose records the ratings become (it must own HN_STAR_HOUSEHOLD and HN_HONEST_PERSON).
+    COMMUNITY_CODE_TTL_SECONDS = _env_int("COMMUNITY_CODE_TTL_SECONDS", 600)
+    COMMUNITY_HONEST_PERSON_POINTS = _env_int("COMMUNITY_HONEST_PERSON_POINTS", 100)
+    COMMUNITY_STAR_THRESHOLDS = os.environ.get("COMMUNITY_STAR_THRESHOLDS", "5:600,4:400,3:200")
+    COMMUNITY_RATING_DEPARTMENT = os.environ.get("COMMUNITY_RATING_DEPARTMENT", "SX_CIVILITY")
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
     RECORDS_BATCH_MAX = _env_int("RECORDS_BATCH_MAX", 5000)
     # A batch touching at most this many citizens is rescored before the answer; larger ones are queued.

@@ -93,6 +93,7 @@ def _register_models() -> None:
     import app.audit.models  # noqa: F401
     import app.auth.models  # noqa: F401
     import app.citizens.models  # noqa: F401
+    import app.community.models  # noqa: F401
     import app.partners.models  # noqa: F401
     import app.records.models  # noqa: F401
     import app.rights.commitment_models  # noqa: F401
@@ -123,6 +124,8 @@ BLUEPRINT_MODULES = (
     "miniprogram_api.commitments_api",
     "app.rights.api",
     "miniprogram_api.rights_api",
+    "app.community.api",
+    "miniprogram_api.points_api",
 )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import abort, jsonify
 
+from app.community import stats as community_stats
 from app.console import blp, rights_installed, security
 from app.console.common import date_range
 from app.records import queries as record_queries
@@ -66,6 +67,11 @@ def _rights_cases(date_from, date_to):
 if rights_installed():
     CHARTS["rights-cases"] = Chart("rights-cases", "异议与修复：受理、按期办结、超期办结（按月）", 365,
                                    "按受理月份统计受理数，按办结月份统计办结数", _rights_cases)
+
+
+# 村社信用积分 (app/community): each scheme's entries made, posted and redeemed in the range.
+CHARTS["community-schemes"] = Chart("community-schemes", "村社信用积分（各村、社区）", 90,
+                                    "按登记、入账、兑换时间统计，取最活跃的 20 个", community_stats.scheme_activity)
 
 
 @blp.route("/api/charts/<name>")

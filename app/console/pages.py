@@ -10,6 +10,7 @@ from app.audit import service as audit
 from app.auth import service as auth
 from app.citizens import service as citizens
 from app.citizens.schemas import LookupRequestSchema
+from app.community import service as community
 from app.console import blp, security
 from app.console.common import form_errors, load_form, page_number
 from app.errors import ApiError
@@ -76,7 +77,10 @@ def login():
         else:
             username = data["username"]
             try:
-                account = auth.authenticate_console(username, data["password"])
+                # A village / community points desk account (app/community), or a staff or department one.
+                account = (community.authenticate_worker(username, data["password"])
+                           if community.is_worker_username(username)
+                           else auth.authenticate_console(username, data["password"]))
             except ApiError as locked:  # login_locked: too many failures for this username or address
                 errors["_form"] = [locked.message]
                 status = locked.status
@@ -104,6 +108,8 @@ def index():
     user = security.current_user()
     if user is None:
         return redirect(url_for("console.login"))
+    if user.kind == "community":
+        return redirect(url_for("console.points_home"))
     return redirect(url_for("console.desk_records" if user.kind == "department" else "console.dashboard"))
 
 

@@ -22,6 +22,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from app.audit.service import Actor
 from app.auth import service as auth
 from app.auth.models import DepartmentUser, StaffUser
+from app.community import service as community
 from app.extensions import kv
 
 SESSION_KEY = "console:session:{}"
@@ -58,18 +59,22 @@ def configure(app: Flask) -> None:
 class ConsoleUser:
     """Who is signed in, as plain values (the ORM account may be expunged by a long read like the audit walk)."""
 
-    kind: str  # staff or department
+    kind: str  # staff, department or community (a village / community points desk)
     account_id: int
     username: str
     name: str
-    role: str  # staff, admin or department
+    role: str  # staff, admin, department; for community: grid, reviewer, counter or manager
     department_code: str | None = None
     department_name: str | None = None
+    scheme_name: str | None = None
 
     @classmethod
-    def of(cls, kind: str, account: StaffUser | DepartmentUser) -> ConsoleUser:
+    def of(cls, kind: str, account) -> ConsoleUser:
         if kind == "staff":
             return cls(kind, account.id, account.username, account.display_name, account.role)
+        if kind == "community":
+            return cls(kind, account.id, account.username, account.display_name, account.role,
+                       scheme_name=community.scheme_name(account))
         return cls(kind, account.id, account.username, account.display_name, "department",
                    account.department.code, account.department.name)
 
@@ -86,6 +91,8 @@ class ConsoleUser:
     def actor(self) -> Actor:
         if self.kind == "staff":
             return Actor("staff", self.username)
+        if self.kind == "community":
+            return Actor("community", self.username)
         return Actor("department", self.department_code)
 
 
@@ -98,7 +105,8 @@ def sign_in(account: StaffUser | DepartmentUser) -> None:
     session.clear()
     g.pop("csrf_token", None)  # the old token went with the old session
     session_id = secrets.token_urlsafe(32)
-    kind = "staff" if isinstance(account, StaffUser) else "department"
+    kind = "staff" if isinstance(account, StaffUser) else "department" if isinstance(account, DepartmentUser) \
+        else "community"
     kv.set(_session_key(session_id), json.dumps({"kind": kind, "id": account.id, "since": int(time.time())}),
            ex=current_app.config["CONSOLE_IDLE_SECONDS"])
     session["console_sid"] = session_id
@@ -131,7 +139,8 @@ def current_user() -> ConsoleUser | None:
         sign_out()
         g.console_timed_out = True
         return None
-    account = auth.console_account(data["kind"], data["id"])
+    account = community.active_worker(data["id"]) if data["kind"] == "community" \
+        else auth.console_account(data["kind"], data["id"])
     if account is None:
         sign_out()
         return None
@@ -144,7 +153,7 @@ def current_user() -> ConsoleUser | None:
 def login_required(*roles: str):
     """Pages: 302 to the login page without a session (JSON endpoints: 401), 403 for another role.
 
-    ``roles`` among 'staff' (any staff, admin included), 'admin' and 'department'."""
+    ``roles`` among 'staff' (any staff, admin included), 'admin', 'department' and 'community'."""
 
     def decorator(view):
         @wraps(view)
@@ -160,6 +169,7 @@ def login_required(*roles: str):
                 ("staff" in roles and user.kind == "staff")
                 or ("admin" in roles and user.is_admin)
                 or ("department" in roles and user.kind == "department")
+                or ("community" in roles and user.kind == "community")
             )
             if not allowed:
                 abort(403)

@@ -54,6 +54,10 @@ def _seed(count: int, base_url: str) -> Path:
     from app.rights import commitments_demo
 
     commitments_demo.credentials(payload, city.commitments)
+    from app.community import demo as community_demo
+
+    community_demo.seed(payload)
+    payload["community"]["url"] = f"{base_url}/console/"
     from app.console import demo as console_demo
 
     console_demo.seed(payload, base_url)

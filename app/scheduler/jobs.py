@@ -106,6 +106,11 @@ def keys_rotate() -> int:
     from app.security.signing import keyring
 
     return int(rotate(keyring()).action != "nothing")
+def community_publicity() -> int:
+    """社区 / 乡村积分: entries whose 公示 ended without objection are posted to the members' balances."""
+    from app.community import ledger
+
+    return ledger.post_due()
 
 
 JOBS: dict[str, tuple[Callable[[], int], dict]] = {
@@ -122,6 +127,7 @@ JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     "commitments-settle": (commitments_settle, {"trigger": "cron", "hour": 1, "minute": 20}),
     "wechat-echo": (wechat_echo, {"trigger": "interval", "seconds": 60}),
     "keys-rotate": (keys_rotate, {"trigger": "cron", "hour": 4, "minute": 10}),
+    "community-publicity": (community_publicity, {"trigger": "interval", "seconds": 600}),
 }
 
 

@@ -109,6 +109,14 @@
         })
       }, flat(data.series.map(function (s) { return s.counts; }))), true);
     },
+    "community-schemes": function (card, data) {
+      chartOf(card.querySelector("[data-part=main]")).setOption(extend({
+        legend: { top: 0 },
+        xAxis: { type: "category", data: data.schemes, axisLabel: { rotate: 30 } },
+        yAxis: { type: "value", minInterval: 1 },
+        series: data.series.map(function (s) { return { name: s.name, type: "bar", data: s.counts }; })
+      }, flat(data.series.map(function (s) { return s.counts; }))), true);
+    },
     "records-by-department": function (card, data) {
       chartOf(card.querySelector("[data-part=main]")).setOption(extend({
         legend: { top: 0, type: "scroll" },
