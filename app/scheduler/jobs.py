@@ -106,6 +106,8 @@ def keys_rotate() -> int:
     from app.security.signing import keyring
 
     return int(rotate(keyring()).action != "nothing")
+
+
 def community_publicity() -> int:
     """社区 / 乡村积分: entries whose 公示 ended without objection are posted to the members' balances."""
     from app.community import ledger
