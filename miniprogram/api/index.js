@@ -1,7 +1,8 @@
 // Every call of the app goes through this module and its one table of endpoints.
 const config = require('../config.js')
 
-// name → method, path ({name} filled from params), body fields the call sends (all of them, every time),
+// name → method, path ({name} filled from params), body: the fields every such call sends, optional: fields sent
+// when they have a value,
 // auth: false for the two calls made before there is a token. `upload` sends one file (wx.uploadFile).
 const ENDPOINTS = {
   login: {method: 'POST', path: '/mp/v1/session', body: ['code'], auth: false},
@@ -33,15 +34,15 @@ const ENDPOINTS = {
   voluntaryTypes: {method: 'GET', path: '/mp/v1/me/voluntary-reports/types'},
   voluntaryReports: {method: 'GET', path: '/mp/v1/me/voluntary-reports'},
   submitVoluntary: {method: 'POST', path: '/mp/v1/me/voluntary-reports',
-    body: ['type', 'occurred_at', 'quantity', 'issuer', 'certificate_no', 'description', 'commitment_version',
-      'commitment_accepted', 'evidence_ids']},
+    body: ['type', 'occurred_at', 'issuer', 'commitment_version', 'commitment_accepted'],
+    optional: ['quantity', 'certificate_no', 'description', 'evidence_ids']},
   uploadEvidence: {method: 'POST', path: '/mp/v1/me/evidence', upload: 'file'},
   fileObjection: {method: 'POST', path: '/mp/v1/me/objections',
-    body: ['record', 'reason_code', 'reason_text', 'evidence_ids']},
+    body: ['record', 'reason_code', 'reason_text'], optional: ['evidence_ids']},
   withdrawObjection: {method: 'POST', path: '/mp/v1/me/objections/{ref}/withdraw'},
   repairPreview: {method: 'GET', path: '/mp/v1/me/repairs/preview'},
   applyRepair: {method: 'POST', path: '/mp/v1/me/repairs',
-    body: ['record', 'statement', 'commitment_version', 'commitment_accepted', 'evidence_ids']},
+    body: ['record', 'statement', 'commitment_version', 'commitment_accepted'], optional: ['evidence_ids']},
   cases: {method: 'GET', path: '/mp/v1/me/cases'},
   case: {method: 'GET', path: '/mp/v1/me/cases/{ref}'},
   messages: {method: 'GET', path: '/mp/v1/me/messages'},
@@ -104,6 +105,14 @@ function bodyFor(name, endpoint, body) {
     if (!body || !(field in body)) throw new Error(`${name}: body field ${field} missing`)
     sent[field] = body[field]
   }
+  for (const field of endpoint.optional || []) {
+    const value = body[field]
+    if (value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && !value.length)) {
+      sent[field] = value
+    }
+  }
+  const unknown = Object.keys(body || {}).filter((f) => !endpoint.body.includes(f) && !(endpoint.optional || []).includes(f))
+  if (unknown.length) throw new Error(`${name}: body fields not in the endpoint table: ${unknown.join(', ')}`)
   return sent
 }
 

@@ -14,7 +14,13 @@ function credentials() {
 
 // A page as WeChat shows it: loaded, attached, onLoad(query) run to its end (our onLoad returns its promise).
 async function openPage(page, query = {}) {
-  const id = simulate.load(path.join(ROOT, page), {rootPath: ROOT, compiler: 'simulate'})
+  // simulate runs each component's JS with require(); jest caches modules, so a component used by a second page
+  // (the notice) would not register again: each page loads in a module registry of its own.
+  let id
+  jest.isolateModules(() => {
+    require('../../config.js').apiBase = process.env.XYF_MP_BASE
+    id = simulate.load(path.join(ROOT, page), {rootPath: ROOT, compiler: 'simulate'})
+  })
   const comp = simulate.render(id)
   comp.attach(document.createElement('parent-wrapper'))
   if (comp.instance.onLoad) await comp.instance.onLoad(query)
@@ -34,9 +40,13 @@ function text(comp) {
   return parts.join(' ').replace(/\s+/g, ' ').trim()
 }
 
+// 'photos >>> #add-photo' reaches into a custom component on the page.
 function find(comp, selector) {
-  const node = comp.querySelector(selector)
-  if (!node) throw new Error(`nothing matches ${selector} on the page: ${text(comp).slice(0, 400)}`)
+  let node = comp
+  for (const part of selector.split(' >>> ')) {
+    node = node.querySelector(part)
+    if (!node) throw new Error(`nothing matches ${selector} on the page: ${text(comp).slice(0, 400)}`)
+  }
   return node
 }
 
