@@ -42,4 +42,14 @@ async function uploadAll(photos, onProgress) {
   return photos.map((p) => p.evidenceId)
 }
 
-module.exports = {choose, check, uploadAll}
+// Files a form with its photos: one by one to /me/evidence and the ids in the JSON body when the server has it,
+// else through the multipart form (at most one photo; `formCall` names that endpoint).
+async function submit(jsonCall, formCall, body, photos, limits) {
+  if (limits.perId) {
+    const ids = await uploadAll(photos)
+    return api.call(jsonCall, {body: {...body, evidence_ids: ids}})
+  }
+  return api.call(formCall, {body, filePath: photos.length ? photos[0].path : undefined})
+}
+
+module.exports = {choose, check, uploadAll, submit}

@@ -47,11 +47,9 @@ Component({
       this.setData({loading: true, error: null, fieldErrors: {}})
       try {
         const photos = this.data.photos.map((p) => ({...p}))
-        const ids = await evidence.uploadAll(photos, (i) => this.setData({photos,
-          progress: `照片已上传 ${i + 1} / ${photos.length}`}))
+        const filed = await evidence.submit('fileObjection', 'fileObjectionForm', {record: this.record,
+          reason_code: this.data.reason, reason_text: this.data.text}, photos, this.data.limits)
         this.setData({photos})
-        const filed = await api.call('fileObjection', {body: {record: this.record, reason_code: this.data.reason,
-          reason_text: this.data.text, evidence_ids: ids}})
         this.setData({loading: false})
         wx.redirectTo({url: `/pages/cases/detail?ref=${filed.ref}`})
       } catch (error) {

@@ -50,10 +50,10 @@ Component({
       this.setData({loading: true, error: null})
       try {
         const photos = this.data.photos.map((p) => ({...p}))
-        const ids = await evidence.uploadAll(photos)
+        const filed = await evidence.submit('applyRepair', 'applyRepairForm', {record: this.record,
+          statement: this.data.statement, commitment_version: this.data.preview.commitment_version,
+          commitment_accepted: true}, photos, this.data.limits)
         this.setData({photos})
-        const filed = await api.call('applyRepair', {body: {record: this.record, statement: this.data.statement,
-          commitment_version: this.data.preview.commitment_version, commitment_accepted: true, evidence_ids: ids}})
         this.setData({loading: false})
         wx.redirectTo({url: `/pages/cases/detail?ref=${filed.ref}`})
       } catch (error) {

@@ -49,7 +49,8 @@ Component({
       this.setData({loading: true, error: null, fieldErrors: {}})
       try {
         const photos = this.data.photos.map((p) => ({...p}))
-        const ids = await evidence.uploadAll(photos)
+        // Voluntary reports take evidence only by id: without /me/evidence they go without photos.
+        const ids = this.data.limits.perId ? await evidence.uploadAll(photos) : []
         this.setData({photos})
         await api.call('submitVoluntary', {body: {type: form.type, occurred_at: form.occurred_at,
           issuer: form.issuer, certificate_no: form.certificate_no, quantity: form.quantity ? Number(form.quantity) : null,

@@ -12,6 +12,9 @@ function credentials() {
   return JSON.parse(fs.readFileSync(path.join(process.env.XYF_MP_INSTANCE, 'demo-credentials.json'), 'utf8'))
 }
 
+const TDESIGN_STUBS = Object.fromEntries(['t-button', 't-tag', 't-cell', 't-cell-group', 't-switch', 't-loading']
+  .map((tag) => [tag, '/tests/stubs/tdesign/stub']))
+
 // A page as WeChat shows it: loaded, attached, onLoad(query) run to its end (our onLoad returns its promise).
 async function openPage(page, query = {}) {
   // simulate runs each component's JS with require(); jest caches modules, so a component used by a second page
@@ -19,7 +22,7 @@ async function openPage(page, query = {}) {
   let id
   jest.isolateModules(() => {
     require('../../config.js').apiBase = process.env.XYF_MP_BASE
-    id = simulate.load(path.join(ROOT, page), {rootPath: ROOT, compiler: 'simulate'})
+    id = simulate.load(path.join(ROOT, page), {rootPath: ROOT, compiler: 'simulate', usingComponents: TDESIGN_STUBS})
   })
   const comp = simulate.render(id)
   comp.attach(document.createElement('parent-wrapper'))

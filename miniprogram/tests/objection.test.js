@@ -1,0 +1,49 @@
+// 提出异议 with a photo: a non-image is refused before sending; the record turns disputed, the score rises, the
+// case shows its deadline in working days.
+const path = require('path')
+const fs = require('fs')
+const {credentials, openPage, text, tap, mine, signInAs, FIXTURES} = require('./harness/app.js')
+
+test('an objection with a photo: record disputed, score up, case with deadline', async () => {
+  const person = credentials().rights.objection_citizen
+  await signInAs(person, 'mp-objection')
+  const before = await mine('/mp/v1/me/score')
+  const record = (await mine('/mp/v1/me/records?per_page=100')).items.find((r) => r.ref === person.record_ref)
+  expect(record.status).toBe('active')
+
+  const comp = await openPage('pages/objection/objection', {record: person.record_ref})
+  const pdf = path.join(FIXTURES, 'notes.pdf')
+  const png = path.join(FIXTURES, 'receipt.png')
+  device.chooseMedia = [{tempFilePath: pdf, fileType: 'image', size: fs.statSync(pdf).size}]
+  await tap(comp, '#photos >>> #add-photo')
+  expect(text(comp)).toContain('不是 JPG 或 PNG 图片')
+  expect(comp.instance.data.photos).toHaveLength(0)
+  device.chooseMedia = [{tempFilePath: png, fileType: 'image', size: fs.statSync(png).size}]
+  await tap(comp, '#photos >>> #add-photo')
+  expect(text(comp)).toContain('已选 1 张')
+
+  await tap(comp, '#reason-wrong_facts')
+  comp.querySelector('#reason_text').dispatchEvent('input', {detail: {value: '处罚决定已被撤销'}})
+  const uploadsBefore = device.requests.filter(([m]) => m === 'UPLOAD').length
+  await tap(comp, '#submit')
+  const uploads = device.requests.filter(([m]) => m === 'UPLOAD').slice(uploadsBefore)
+  expect(uploads.map(([, , name]) => name)).toEqual(['receipt.png']) // the PDF never left the phone
+
+  const redirect = called('redirectTo').pop()
+  expect(redirect.url).toMatch(/^\/pages\/cases\/detail\?ref=/)
+  const after = await mine('/mp/v1/me/score')
+  expect(after.total).toBeGreaterThan(before.total)
+  const disputed = (await mine('/mp/v1/me/records?per_page=100')).items.find((r) => r.ref === person.record_ref)
+  expect(disputed.status).toBe('disputed')
+
+  const ref = redirect.url.split('ref=')[1]
+  const held = await mine(`/mp/v1/me/cases/${ref}`)
+  expect(held.evidence).toHaveLength(1)
+  const page = await openPage('pages/cases/detail', {ref})
+  expect(text(page)).toContain(`还剩 ${held.working_days_left} 个工作日`)
+  expect(text(page)).toContain(held.state_name)
+  for (const entry of held.timeline) expect(text(page)).toContain(entry.note)
+
+  const list = await openPage('pages/cases/cases')
+  expect(text(list)).toContain(`信用异议：${held.record.type_name}`)
+})
