@@ -5,7 +5,8 @@ const config = require('../config.js')
 // when they have a value,
 // auth: false for the two calls made before there is a token. `upload` sends one file (wx.uploadFile) under that
 // field name, with the `form` fields beside it. newer: an endpoint that older servers do not have yet (the app
-// then works without it: no client settings, photos through the multipart forms).
+// then works without it: no client settings, photos through the multipart forms); newerFields: body fields such
+// a server does not document yet.
 const ENDPOINTS = {
   login: {method: 'POST', path: '/mp/v1/session', body: ['code'], auth: false},
   refresh: {method: 'POST', path: '/mp/v1/session/refresh', body: ['refresh_token'], auth: false},
@@ -37,7 +38,7 @@ const ENDPOINTS = {
   voluntaryReports: {method: 'GET', path: '/mp/v1/me/voluntary-reports'},
   submitVoluntary: {method: 'POST', path: '/mp/v1/me/voluntary-reports',
     body: ['type', 'occurred_at', 'issuer', 'commitment_version', 'commitment_accepted'],
-    optional: ['quantity', 'certificate_no', 'description', 'evidence_ids']},
+    optional: ['quantity', 'certificate_no', 'description', 'evidence_ids'], newerFields: ['evidence_ids']},
   uploadEvidence: {method: 'POST', path: '/mp/v1/me/evidence', upload: 'file', newer: true},
   // The multipart forms, for a server without /me/evidence: one photo at most (wx.uploadFile sends one file),
   // or none (then the fields go urlencoded).
@@ -46,11 +47,12 @@ const ENDPOINTS = {
   applyRepairForm: {method: 'POST', path: '/mp/v1/me/repairs',
     form: ['record', 'statement', 'commitment_version', 'commitment_accepted'], upload: 'evidence'},
   fileObjection: {method: 'POST', path: '/mp/v1/me/objections',
-    body: ['record', 'reason_code', 'reason_text'], optional: ['evidence_ids']},
+    body: ['record', 'reason_code', 'reason_text'], optional: ['evidence_ids'], newer: true},
   withdrawObjection: {method: 'POST', path: '/mp/v1/me/objections/{ref}/withdraw'},
   repairPreview: {method: 'GET', path: '/mp/v1/me/repairs/preview'},
   applyRepair: {method: 'POST', path: '/mp/v1/me/repairs',
-    body: ['record', 'statement', 'commitment_version', 'commitment_accepted'], optional: ['evidence_ids']},
+    body: ['record', 'statement', 'commitment_version', 'commitment_accepted'], optional: ['evidence_ids'],
+    newer: true},
   cases: {method: 'GET', path: '/mp/v1/me/cases'},
   case: {method: 'GET', path: '/mp/v1/me/cases/{ref}'},
   messages: {method: 'GET', path: '/mp/v1/me/messages'},

@@ -30,7 +30,7 @@ afterEach(() => jest.restoreAllMocks())
 test('the QR a merchant scans is a fresh code, verified once; the countdown renews it', async () => {
   const cred = credentials()
   const person = cred.citizens[0]
-  await signInAs(person, 'mp-code')
+  await signInAs(person)
   device.brightness = 0.35
   const comp = await openPage('pages/code/code')
   expect(called('setScreenBrightness').pop()).toMatchObject({value: 1})
@@ -65,7 +65,7 @@ test('a restricted person sees why there is no code', async () => {
   const person = credentials().citizens.find((c) => c.level === 0)
   jest.resetModules()
   device.storage.clear()
-  await signInAs(person, 'mp-code-restricted')
+  await signInAs(person)
   const comp = await openPage('pages/code/code')
   expect(comp.querySelector('#qr')).toBeFalsy()
   const answer = await server('POST', '/mp/v1/me/credit-code', {token: require('../api/index.js').session().access_token})

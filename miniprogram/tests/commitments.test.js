@@ -3,7 +3,7 @@ const {credentials, openPage, text, tap, signInAs, mine} = require('./harness/ap
 
 test('what-if, then making a commitment, which then shows with its days left', async () => {
   const person = credentials().citizens[2]
-  await signInAs(person, 'mp-commit')
+  await signInAs(person)
   const types = await mine('/mp/v1/me/commitment-types')
   const type = types.find((t) => !t.held)
   const score = await mine('/mp/v1/me/score')

@@ -3,7 +3,7 @@ const {credentials, openPage, text, tap, signInAs, mine} = require('./harness/ap
 
 test('home shows the score the server holds, with dimensions, chart and hints', async () => {
   const person = credentials().citizens[3]
-  await signInAs(person, 'mp-home')
+  await signInAs(person)
   const comp = await openPage('pages/home/home')
   const score = await mine('/mp/v1/me/score')
   expect(comp.querySelector('#total').dom.textContent).toBe(String(score.total))

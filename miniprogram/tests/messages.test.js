@@ -2,8 +2,8 @@
 const {credentials, openPage, text, tap, signInAs, mine} = require('./harness/app.js')
 
 test('a message opened is read on the server and the badge goes down', async () => {
-  const person = credentials().rights.objection_citizen
-  await signInAs(person, 'mp-messages')
+  const person = credentials().citizens.find((c) => c.level === 0)
+  await signInAs(person)
   const before = await mine('/mp/v1/me/messages?per_page=50')
   expect(before.unread).toBeGreaterThan(0)
   const comp = await openPage('pages/messages/messages')

@@ -7,7 +7,7 @@ const HEX = /\b[0-9a-f]{16,}\b/
 test('who looked at my data: names, never hex ids', async () => {
   const cred = credentials()
   const person = cred.citizens[1]
-  await signInAs(person, 'mp-mine')
+  await signInAs(person)
   const trail = await mine('/mp/v1/me/audit?per_page=20')
   const comp = await openPage('pages/audit/audit')
   for (const entry of trail.items) expect(text(comp)).toContain(entry.who)

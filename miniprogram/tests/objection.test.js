@@ -6,7 +6,7 @@ const {credentials, openPage, text, tap, mine, signInAs, FIXTURES} = require('./
 
 test('an objection with a photo: record disputed, score up, case with deadline', async () => {
   const person = credentials().rights.objection_citizen
-  await signInAs(person, 'mp-objection')
+  await signInAs(person)
   const before = await mine('/mp/v1/me/score')
   const record = (await mine('/mp/v1/me/records?per_page=100')).items.find((r) => r.ref === person.record_ref)
   expect(record.status).toBe('active')

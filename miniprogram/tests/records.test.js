@@ -2,8 +2,8 @@
 const {credentials, openPage, text, tap, signInAs, mine} = require('./harness/app.js')
 
 test('records filter by dimension and status and show points and the date each stops counting', async () => {
-  const person = credentials().rights.repair_citizen
-  await signInAs(person, 'mp-records')
+  const person = credentials().citizens[9]
+  await signInAs(person)
   const comp = await openPage('pages/records/records')
   const all = await mine('/mp/v1/me/records?per_page=100')
   expect(text(comp)).toContain(`共 ${all.total} 条`)
@@ -12,7 +12,7 @@ test('records filter by dimension and status and show points and the date each s
   const law = await mine('/mp/v1/me/records?per_page=100&dimension=law')
   expect(text(comp)).toContain(`共 ${law.total} 条`)
   expect(law.total).toBeLessThan(all.total)
-  const penalty = law.items.find((r) => r.ref === person.record_ref)
+  const penalty = law.items.find((r) => r.counted && r.points < 0)
   expect(text(comp)).toContain(`${penalty.name}`)
   expect(text(comp)).toContain(`${penalty.points} 分`)
   const [y, m, d] = penalty.counts_until.split('-').map(Number)
@@ -23,13 +23,25 @@ test('records filter by dimension and status and show points and the date each s
   expect(text(comp)).toContain(`共 ${expired.total} 条`)
 })
 
-test("a repairable record's page offers 提出异议 and 申请信用修复", async () => {
-  const person = credentials().rights.repair_citizen
-  const comp = await openPage('pages/records/detail', {ref: person.record_ref})
-  expect(text(comp)).toContain('提出异议')
-  expect(text(comp)).toContain('申请信用修复')
-  await tap(comp, '#repair')
-  expect(called('navigateTo').pop().url).toBe(`/pages/repair/repair?record=${person.record_ref}`)
-  await tap(comp, '#object')
-  expect(called('navigateTo').pop().url).toBe(`/pages/objection/objection?record=${person.record_ref}`)
+test("an adverse record's page offers 提出异议 and 申请信用修复, or the date from which it can be repaired", async () => {
+  const person = credentials().citizens[9]
+  await signInAs(person)
+  const adverse = (await mine('/mp/v1/me/records?per_page=100&status=active')).items.filter((r) => r.points < 0)
+  expect(adverse.length).toBeGreaterThan(0)
+  for (const record of adverse) {
+    const preview = await mine(`/mp/v1/me/repairs/preview?record=${record.ref}`)
+    const comp = await openPage('pages/records/detail', {ref: record.ref})
+    expect(text(comp)).toContain(record.name)
+    await tap(comp, '#object')
+    expect(called('navigateTo').pop().url).toBe(`/pages/objection/objection?record=${record.ref}`)
+    if (preview.can_apply) {
+      await tap(comp, '#repair')
+      expect(called('navigateTo').pop().url).toBe(`/pages/repair/repair?record=${record.ref}`)
+    } else if (preview.repairable_from) {
+      const [y, m, d] = preview.repairable_from.split('-').map(Number)
+      expect(text(comp)).toContain(`自 ${y}年${m}月${d}日 起可申请信用修复`)
+    } else {
+      expect(comp.querySelector('#repair')).toBeFalsy()
+    }
+  }
 })

@@ -32,10 +32,11 @@ function record(name, result) {
   return (options = {}) => {
     device.calls.push([name, options])
     const value = typeof result === 'function' ? result(options) : result
+    const callbacks = typeof options === 'object' && (options.success || options.fail || options.complete)
     if (value instanceof Error) {
       if (options.fail) options.fail({errMsg: `${name}:fail ${value.message}`})
       if (options.complete) options.complete({})
-      return Promise.reject(value)
+      return callbacks ? undefined : Promise.reject(value)
     }
     if (options.success) options.success(value || {errMsg: `${name}:ok`})
     if (options.complete) options.complete(value || {})

@@ -1,0 +1,83 @@
+// The app's endpoint table against the served /openapi.json: every method and path exists, every required body
+// field is sent, every field sent is documented. Endpoints marked `newer` may be missing from an older server
+// (the app works without them), but when the server has them they are held to the same rules.
+const fs = require('fs')
+const path = require('path')
+const {server, ROOT} = require('./harness/app.js')
+const {ENDPOINTS} = require('../api/index.js')
+
+let spec
+
+beforeAll(async () => {
+  const res = await server('GET', '/openapi.json')
+  expect(res.status).toBe(200)
+  spec = res.data
+})
+
+function resolve(schema) {
+  if (schema && schema.$ref) return spec.components.schemas[schema.$ref.split('/').pop()]
+  return schema
+}
+
+function operation(endpoint) {
+  const item = spec.paths[endpoint.path]
+  return item && item[endpoint.method.toLowerCase()]
+}
+
+test.each(Object.entries(ENDPOINTS))('%s is served as the table says', (name, endpoint) => {
+  const op = operation(endpoint)
+  if (!op && endpoint.newer) return
+  expect(op).toBeTruthy()
+  const content = (op.requestBody && op.requestBody.content) || {}
+  const sent = [...(endpoint.body || []), ...(endpoint.optional || []), ...(endpoint.form || []),
+    ...(endpoint.upload ? [endpoint.upload] : [])]
+  const media = endpoint.form || endpoint.upload ? 'multipart/form-data' : 'application/json'
+  if (!sent.length) {
+    const schema = content['application/json'] && resolve(content['application/json'].schema)
+    expect((schema && schema.required) || []).toEqual([])
+    return
+  }
+  if (!content[media] && endpoint.newer) return
+  expect(content[media]).toBeTruthy()
+  const schema = resolve(content[media].schema)
+  const always = [...(endpoint.body || []), ...(endpoint.form || [])]
+  for (const field of schema.required || []) expect(always.concat(endpoint.upload || [])).toContain(field)
+  for (const field of sent) {
+    if ((endpoint.newerFields || []).includes(field) && !(field in schema.properties)) continue
+    expect(Object.keys(schema.properties)).toContain(field)
+  }
+})
+
+test('every page is declared in app.json and exists with its four files', () => {
+  const app = JSON.parse(fs.readFileSync(path.join(ROOT, 'app.json'), 'utf8'))
+  for (const page of app.pages) {
+    for (const ext of ['js', 'json', 'wxml', 'wxss']) {
+      if (ext === 'wxss' && !fs.existsSync(path.join(ROOT, `${page}.wxss`))) continue
+      expect(fs.existsSync(path.join(ROOT, `${page}.${ext}`))).toBe(true)
+    }
+    expect(fs.readFileSync(path.join(ROOT, `${page}.js`), 'utf8')).toMatch(/\bComponent\(/)
+  }
+  expect(app.tabBar.list.map((t) => t.text)).toEqual(['首页', '权益', '消息', '我的'])
+})
+
+test('every tap target is a button or carries the .tap / .chip class (at least 88rpx high)', () => {
+  const wxss = fs.readFileSync(path.join(ROOT, 'app.wxss'), 'utf8')
+  expect(wxss).toMatch(/\.tap, button, \.tab, \.chip \{ min-height: 88rpx/)
+  const files = []
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
+      if (['node_modules', 'miniprogram_npm', 'tests'].includes(entry.name)) continue
+      const full = path.join(dir, entry.name)
+      if (entry.isDirectory()) walk(full)
+      else if (entry.name.endsWith('.wxml')) files.push(full)
+    }
+  }
+  walk(ROOT)
+  for (const file of files) {
+    const tags = fs.readFileSync(file, 'utf8').match(/<[a-z-]+\b[^>]*\b(bind|catch)tap=[^>]*>/g) || []
+    for (const tag of tags) {
+      const ok = /^<(button|t-button)\b/.test(tag) || /class="[^"]*\b(tap|chip)\b/.test(tag)
+      if (!ok) throw new Error(`${path.relative(ROOT, file)}: a tap target below 88rpx: ${tag}`)
+    }
+  }
+})
