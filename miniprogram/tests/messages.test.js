@@ -12,8 +12,7 @@ test('a message opened is read on the server and the badge goes down', async () 
   const first = before.items.find((m) => !m.read)
   expect(text(comp)).toContain(first.title)
 
-  comp.querySelector('.message.unread').dispatchEvent('tap')
-  await comp.instance.__pending
+  await tap(comp, '.message.unread')
   expect(text(comp)).toContain(first.body.slice(0, 20))
   const after = await mine(`/mp/v1/me/messages/${first.ref}`)
   expect(after.read).toBe(true)

@@ -34,7 +34,7 @@ Component({
       }})
       wx.setKeepScreenOn({keepScreenOn: true})
       await this.renew()
-      this.timer = setInterval(() => this.tick(), 1000)
+      if (!this.left && this.data.qr && !this.timer) this.timer = setInterval(() => this.tick(), 1000)
     },
     leave() {
       if (this.left) return
@@ -59,6 +59,7 @@ Component({
       } catch (error) {
         if (error.status === 403 || error.status === 409) {
           clearInterval(this.timer)
+          this.timer = null
           this.setData({refusal: error.message, qr: ''})
         } else {
           this.showError(error)
