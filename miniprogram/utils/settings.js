@@ -7,7 +7,7 @@ const SCORING_FALLBACK = {name: '信用评分授权', version: '未提供',
 function consentOf(settings, kind) {
   const consents = (settings && settings.consents) || []
   let found = Array.isArray(consents) ? consents.find((c) => c.kind === kind) : consents[kind]
-  if (!found && !settings && kind === 'scoring') found = SCORING_FALLBACK
+  if (!found && kind === 'scoring') found = SCORING_FALLBACK
   if (!found) return null
   return {kind, title: found.name || found.title || '信用评分授权', version: found.version, text: found.text}
 }
@@ -19,7 +19,8 @@ function templates(settings) {
 // Without client settings the photos go through the multipart form, which takes one per request.
 function evidenceLimits(settings) {
   const limits = (settings && settings.evidence) || {}
-  return {maxFiles: settings ? limits.max_files || 3 : 1, perId: !!settings, maxBytes: limits.max_bytes || 2 * 1024 * 1024,
+  const perId = !!(settings && settings.evidence)
+  return {maxFiles: perId ? limits.max_files || 3 : 1, perId, maxBytes: limits.max_bytes || 2 * 1024 * 1024,
     types: limits.types || ['image/jpeg', 'image/png']}
 }
 
