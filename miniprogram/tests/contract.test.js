@@ -60,24 +60,38 @@ test('every page is declared in app.json and exists with its four files', () => 
   expect(app.tabBar.list.map((t) => t.text)).toEqual(['首页', '权益', '消息', '我的'])
 })
 
-test('every tap target is a button or carries the .tap / .chip class (at least 88rpx high)', () => {
-  const wxss = fs.readFileSync(path.join(ROOT, 'app.wxss'), 'utf8')
-  expect(wxss).toMatch(/\.tap, button, \.tab, \.chip \{ min-height: 88rpx/)
+// The app's own sources with this extension, relative to ROOT (not the libraries, not the tests).
+function sources(ext) {
   const files = []
   const walk = (dir) => {
     for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
       if (['node_modules', 'miniprogram_npm', 'tests'].includes(entry.name)) continue
       const full = path.join(dir, entry.name)
       if (entry.isDirectory()) walk(full)
-      else if (entry.name.endsWith('.wxml')) files.push(full)
+      else if (entry.name.endsWith(ext)) files.push(path.relative(ROOT, full))
     }
   }
   walk(ROOT)
-  for (const file of files) {
+  return files
+}
+
+test('every tap target is a button or carries the .tap / .chip class (at least 88rpx high)', () => {
+  const wxss = fs.readFileSync(path.join(ROOT, 'app.wxss'), 'utf8')
+  expect(wxss).toMatch(/\.tap, button, \.tab, \.chip \{ min-height: 88rpx/)
+  for (const file of sources('.wxml').map((f) => path.join(ROOT, f))) {
     const tags = fs.readFileSync(file, 'utf8').match(/<[a-z-]+\b[^>]*\b(bind|catch)tap=[^>]*>/g) || []
     for (const tag of tags) {
       const ok = /^<(button|t-button)\b/.test(tag) || /class="[^"]*\b(tap|chip)\b/.test(tag)
       if (!ok) throw new Error(`${path.relative(ROOT, file)}: a tap target below 88rpx: ${tag}`)
     }
   }
+})
+
+test("every WXML and WXSS compiles with WeChat's own compilers (wcc, wcsc)", () => {
+  const compiler = require('miniprogram-compiler')
+  const wxml = sources('.wxml')
+  const wxss = sources('.wxss')
+  expect(wxml.length).toBeGreaterThanOrEqual(17)
+  expect(() => compiler.wxmlToJs(ROOT, {wxmlList: wxml, wxsList: []})).not.toThrow()
+  expect(() => compiler.wxssToJs(ROOT, {wxssList: wxss})).not.toThrow()
 })

@@ -2,7 +2,7 @@
 // case shows its deadline in working days.
 const path = require('path')
 const fs = require('fs')
-const {credentials, openPage, text, tap, mine, signInAs, FIXTURES} = require('./harness/app.js')
+const {credentials, openPage, text, tap, mine, signInAs, server, FIXTURES} = require('./harness/app.js')
 
 test('an objection with a photo: record disputed, score up, case with deadline', async () => {
   const person = credentials().rights.objection_citizen
@@ -46,4 +46,25 @@ test('an objection with a photo: record disputed, score up, case with deadline',
 
   const list = await openPage('pages/cases/cases')
   expect(text(list)).toContain(`信用异议：${held.record.type_name}`)
+
+  // The department answers, the credit centre decides: the case page shows the decision and its reason.
+  const cred = credentials()
+  const department = cred.departments.find((d) => d.name === held.department)
+  const answered = await server('POST', `/api/v1/departments/me/objections/${ref}/answer`, {token: department.key,
+    body: {finding: '经核查，处罚决定已被复议撤销'}})
+  expect(answered.status).toBe(200)
+  const login = await server('POST', '/api/v1/auth/token', {body: {username: cred.staff.username,
+    password: cred.staff.password}})
+  const decided = await server('POST', `/api/v1/rights/objections/${ref}/decision`, {token: login.data.access_token,
+    body: {decision: 'upheld', reason: '记录确属错误，予以撤销'}})
+  expect(decided.status).toBe(200)
+  const done = await openPage('pages/cases/detail', {ref})
+  const final = await mine(`/mp/v1/me/cases/${ref}`)
+  expect(text(done)).toContain(`状态：${final.state_name}`)
+  expect(text(done)).toContain('处理理由：记录确属错误，予以撤销')
+  expect(text(done)).not.toContain('撤回异议')
+  const messages = await openPage('pages/messages/messages')
+  const result = (await mine('/mp/v1/me/messages?per_page=50')).items.find((m) => m.related_ref === ref ||
+    m.kind === 'case_result')
+  expect(text(messages)).toContain(result.title)
 })
