@@ -7,7 +7,7 @@ test('what-if, then making a commitment, which then shows with its days left', a
   const types = await mine('/mp/v1/me/commitment-types')
   const type = types.find((t) => !t.held)
   const score = await mine('/mp/v1/me/score')
-  const comp = await openPage('pages/commitments/commitments')
+  const comp = await openPage('pages/commitments/index')
   await tap(comp, `#type-${type.code}`)
   expect(text(comp)).toContain(type.text.split('\n')[0])
   expect(text(comp)).toContain(`版本 ${type.text_version}`)

@@ -95,3 +95,21 @@ test("every WXML and WXSS compiles with WeChat's own compilers (wcc, wcsc)", () 
   expect(() => compiler.wxmlToJs(ROOT, {wxmlList: wxml, wxsList: []})).not.toThrow()
   expect(() => compiler.wxssToJs(ROOT, {wxssList: wxss})).not.toThrow()
 })
+
+test('every page the backend links to from a message exists in the app', () => {
+  const app = JSON.parse(fs.readFileSync(path.join(ROOT, 'app.json'), 'utf8'))
+  const repo = path.resolve(ROOT, '..')
+  const links = new Set()
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
+      const full = path.join(dir, entry.name)
+      if (entry.isDirectory() && !['__pycache__', 'node_modules'].includes(entry.name)) walk(full)
+      else if (entry.name.endsWith('.py')) {
+        for (const [, page] of fs.readFileSync(full, 'utf8').matchAll(/"\/(pages\/[a-z_]+\/[a-z_]+)/g)) links.add(page)
+      }
+    }
+  }
+  for (const dir of ['app', 'benefits', 'miniprogram_api']) walk(path.join(repo, dir))
+  expect(links.size).toBeGreaterThan(0)
+  for (const page of links) expect(app.pages).toContain(page)
+})

@@ -30,7 +30,7 @@ test('an objection with a photo: record disputed, score up, case with deadline',
   expect(uploads.map(([, , name]) => name)).toEqual(['receipt.png']) // the PDF never left the phone
 
   const redirect = called('redirectTo').pop()
-  expect(redirect.url).toMatch(/^\/pages\/cases\/detail\?ref=/)
+  expect(redirect.url).toMatch(/^\/pages\/rights\/case\?ref=/)
   const after = await mine('/mp/v1/me/score')
   expect(after.total).toBeGreaterThan(before.total)
   const disputed = (await mine('/mp/v1/me/records?per_page=100')).items.find((r) => r.ref === person.record_ref)
@@ -39,7 +39,7 @@ test('an objection with a photo: record disputed, score up, case with deadline',
   const ref = redirect.url.split('ref=')[1]
   const held = await mine(`/mp/v1/me/cases/${ref}`)
   expect(held.evidence).toHaveLength(1)
-  const page = await openPage('pages/cases/detail', {ref})
+  const page = await openPage('pages/rights/case', {ref})
   expect(text(page)).toContain(`还剩 ${held.working_days_left} 个工作日`)
   expect(text(page)).toContain(held.state_name)
   for (const entry of held.timeline) expect(text(page)).toContain(entry.note)
@@ -58,7 +58,7 @@ test('an objection with a photo: record disputed, score up, case with deadline',
   const decided = await server('POST', `/api/v1/rights/objections/${ref}/decision`, {token: login.data.access_token,
     body: {decision: 'upheld', reason: '记录确属错误，予以撤销'}})
   expect(decided.status).toBe(200)
-  const done = await openPage('pages/cases/detail', {ref})
+  const done = await openPage('pages/rights/case', {ref})
   const final = await mine(`/mp/v1/me/cases/${ref}`)
   expect(text(done)).toContain(`状态：${final.state_name}`)
   expect(text(done)).toContain('处理理由：记录确属错误，予以撤销')

@@ -5,7 +5,7 @@ test('a voluntary report with the truth commitment; a field error shows under it
   const person = credentials().citizens[8]
   await signInAs(person)
   const types = await mine('/mp/v1/me/voluntary-reports/types')
-  const comp = await openPage('pages/voluntary/voluntary')
+  const comp = await openPage('pages/voluntary/index')
   expect(text(comp)).toContain(`信息真实性承诺（版本 ${types.commitment_version}）`)
   const blood = types.types.find((t) => t.code === 'HN_BLOOD_DONATION')
   await tap(comp, `#type-${blood.code}`)

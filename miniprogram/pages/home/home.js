@@ -9,7 +9,7 @@ const badge = require('../../utils/badge.js')
 function hintTarget(hint) {
   switch (hint.kind) {
     case 'make_commitment':
-      return {url: `/pages/commitments/commitments?type=${hint.type}`, button: '去作出承诺'}
+      return {url: `/pages/commitments/index?type=${hint.type}`, button: '去作出承诺'}
     case 'repair_open':
     case 'repair_soon':
       return {url: `/pages/records/detail?ref=${hint.ref}`, button: '去申请修复'}
@@ -17,7 +17,7 @@ function hintTarget(hint) {
       return {url: `/pages/records/detail?ref=${hint.ref}`, button: '查看记录'}
     case 'voluntary':
     case 'honour':
-      return {url: '/pages/voluntary/voluntary', button: '去自愿注册'}
+      return {url: '/pages/voluntary/index', button: '去自愿注册'}
     default:
       return {url: hint.ref ? `/pages/records/detail?ref=${hint.ref}` : '/pages/records/records', button: '查看'}
   }

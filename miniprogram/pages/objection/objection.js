@@ -51,7 +51,7 @@ Component({
           reason_code: this.data.reason, reason_text: this.data.text}, photos, this.data.limits)
         this.setData({photos})
         this.setData({loading: false})
-        wx.redirectTo({url: `/pages/cases/detail?ref=${filed.ref}`})
+        wx.redirectTo({url: `/pages/rights/case?ref=${filed.ref}`})
       } catch (error) {
         const fieldErrors = {}
         for (const [field, messages] of Object.entries(error.errors || {})) fieldErrors[field] = [].concat(messages).join('；')

@@ -55,7 +55,7 @@ Component({
           commitment_accepted: true}, photos, this.data.limits)
         this.setData({photos})
         this.setData({loading: false})
-        wx.redirectTo({url: `/pages/cases/detail?ref=${filed.ref}`})
+        wx.redirectTo({url: `/pages/rights/case?ref=${filed.ref}`})
       } catch (error) {
         this.showError(error)
       }

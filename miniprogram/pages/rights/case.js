@@ -2,7 +2,7 @@
 const api = require('../../api/index.js')
 const page = require('../../behaviors/page.js')
 const format = require('../../utils/format.js')
-const {deadlineText} = require('./deadline.js')
+const {deadlineText} = require('../cases/deadline.js')
 
 Component({
   behaviors: [page],
