@@ -10,7 +10,7 @@ test('offers by scene, eligible or what is missing, and nearby', async () => {
   for (const offer of offers.qualified) expect(text(comp)).toContain(`${offer.title} ✓ 可享受`)
   const missing = offers.others.find((o) => o.lacks.length)
   expect(text(comp)).toContain(`${missing.title} ✗ 暂不可享受`)
-  expect(text(comp)).toContain(`还差：${missing.lacks[0].message}`)
+  expect(text(comp)).toContain(`暂不可享受的原因：${missing.lacks[0].message}`)
 
   const scene = missing.scene
   await tap(comp, `#scene-${scene.code}`)
