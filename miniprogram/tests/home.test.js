@@ -11,8 +11,11 @@ test('home shows the score the server holds, with dimensions, chart and hints', 
   for (const dimension of score.dimensions) {
     expect(text(comp)).toContain(`${dimension.name} ${dimension.points} / ${dimension.cap} 分`)
   }
-  expect(comp.querySelectorAll('.chart-col')).toHaveLength(12)
-  expect(text(comp)).toContain(`${score.total}`)
+  const months = comp.querySelectorAll('.chart-col')
+  expect(months).toHaveLength(12)
+  // This month's bar stands at today's total; the chart's months end with this one.
+  expect(text(months[11])).toContain(String(score.total))
+  expect(text(months[11])).toContain(`${Number(score.as_of.slice(5, 7))}月`)
   const hints = (await mine('/mp/v1/me/hints')).hints
   expect(hints.length).toBeGreaterThan(0)
   expect(text(comp)).toContain(hints[0].message)
