@@ -3,15 +3,13 @@ const config = require('../config.js')
 
 // name → method, path ({name} filled from params), body: the fields every such call sends, optional: fields sent
 // when they have a value,
-// auth: false for the two calls made before there is a token. `upload` sends one file (wx.uploadFile) under that
-// field name, with the `form` fields beside it. newer: an endpoint that older servers do not have yet (the app
-// then works without it: no client settings, photos through the multipart forms); newerFields: body fields such
-// a server does not document yet.
+// auth: false for the calls made before there is a token. `upload` sends one file (wx.uploadFile) under that
+// field name.
 const ENDPOINTS = {
   login: {method: 'POST', path: '/mp/v1/session', body: ['code'], auth: false},
   refresh: {method: 'POST', path: '/mp/v1/session/refresh', body: ['refresh_token'], auth: false},
   logout: {method: 'DELETE', path: '/mp/v1/session', body: ['refresh_token']},
-  clientSettings: {method: 'GET', path: '/mp/v1/client-settings', newer: true},
+  clientSettings: {method: 'GET', path: '/mp/v1/client-settings', auth: false},
   binding: {method: 'GET', path: '/mp/v1/binding'},
   bind: {method: 'POST', path: '/mp/v1/binding', body: ['name', 'id_number', 'phone', 'scoring_consent']},
   unbind: {method: 'DELETE', path: '/mp/v1/binding'},
@@ -38,21 +36,14 @@ const ENDPOINTS = {
   voluntaryReports: {method: 'GET', path: '/mp/v1/me/voluntary-reports'},
   submitVoluntary: {method: 'POST', path: '/mp/v1/me/voluntary-reports',
     body: ['type', 'occurred_at', 'issuer', 'commitment_version', 'commitment_accepted'],
-    optional: ['quantity', 'certificate_no', 'description', 'evidence_ids'], newerFields: ['evidence_ids']},
-  uploadEvidence: {method: 'POST', path: '/mp/v1/me/evidence', upload: 'file', newer: true},
-  // The multipart forms, for a server without /me/evidence: one photo at most (wx.uploadFile sends one file),
-  // or none (then the fields go urlencoded).
-  fileObjectionForm: {method: 'POST', path: '/mp/v1/me/objections', form: ['record', 'reason_code', 'reason_text'],
-    upload: 'evidence'},
-  applyRepairForm: {method: 'POST', path: '/mp/v1/me/repairs',
-    form: ['record', 'statement', 'commitment_version', 'commitment_accepted'], upload: 'evidence'},
+    optional: ['quantity', 'certificate_no', 'description', 'evidence_ids']},
+  uploadEvidence: {method: 'POST', path: '/mp/v1/me/evidence', upload: 'file'},
   fileObjection: {method: 'POST', path: '/mp/v1/me/objections',
-    body: ['record', 'reason_code', 'reason_text'], optional: ['evidence_ids'], newer: true},
+    body: ['record', 'reason_code', 'reason_text'], optional: ['evidence_ids']},
   withdrawObjection: {method: 'POST', path: '/mp/v1/me/objections/{ref}/withdraw'},
   repairPreview: {method: 'GET', path: '/mp/v1/me/repairs/preview'},
   applyRepair: {method: 'POST', path: '/mp/v1/me/repairs',
-    body: ['record', 'statement', 'commitment_version', 'commitment_accepted'], optional: ['evidence_ids'],
-    newer: true},
+    body: ['record', 'statement', 'commitment_version', 'commitment_accepted'], optional: ['evidence_ids']},
   cases: {method: 'GET', path: '/mp/v1/me/cases'},
   case: {method: 'GET', path: '/mp/v1/me/cases/{ref}'},
   messages: {method: 'GET', path: '/mp/v1/me/messages'},
@@ -155,29 +146,10 @@ function send(endpoint, url, data, token) {
   })
 }
 
-function formFor(name, endpoint, body) {
-  const form = {}
-  for (const field of endpoint.form || []) {
-    if (!body || !(field in body)) throw new Error(`${name}: form field ${field} missing`)
-    form[field] = String(body[field])
-  }
-  return form
-}
-
-function sendForm(endpoint, url, form, token) {
-  return new Promise((resolve) => {
-    const header = {'Content-Type': 'application/x-www-form-urlencoded'}
-    if (token) header.Authorization = `Bearer ${token}`
-    const data = Object.keys(form).map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(form[k])}`).join('&')
-    wx.request({url, method: endpoint.method, data, header, timeout: 15000,
-      success: (res) => resolve(res), fail: () => resolve(null)})
-  })
-}
-
-function sendFile(endpoint, url, filePath, token, formData) {
+function sendFile(endpoint, url, filePath, token) {
   return new Promise((resolve) => {
     wx.uploadFile({
-      url, filePath, name: endpoint.upload, formData, header: token ? {Authorization: `Bearer ${token}`} : {},
+      url, filePath, name: endpoint.upload, header: token ? {Authorization: `Bearer ${token}`} : {},
       timeout: 30000,
       success: (res) => resolve({statusCode: res.statusCode, data: safeJson(res.data) || res.data}),
       fail: () => resolve(null),
@@ -213,13 +185,9 @@ async function call(name, {params, query, body, filePath} = {}) {
   if (!endpoint) throw new Error(`unknown endpoint ${name}`)
   const url = buildUrl(endpoint, params, query)
   const data = bodyFor(name, endpoint, body)
-  const form = endpoint.form ? formFor(name, endpoint, body) : null
   for (let attempt = 0; attempt < 2; attempt += 1) {
     const token = endpoint.auth === false ? null : (session() || {}).access_token
-    let res
-    if (endpoint.upload && filePath) res = await sendFile(endpoint, url, filePath, token, form || undefined)
-    else if (form) res = await sendForm(endpoint, url, form, token)
-    else res = await send(endpoint, url, data, token)
+    const res = endpoint.upload ? await sendFile(endpoint, url, filePath, token) : await send(endpoint, url, data, token)
     if (!res) throw new ApiError()
     if (res.statusCode >= 200 && res.statusCode < 300) return res.data === '' ? null : res.data
     if (res.statusCode === 401 && attempt === 0 && endpoint.auth !== false && (await refreshSession())) continue
@@ -266,17 +234,10 @@ async function signOut() {
 
 let settings = null
 
-// The server's client settings, or null from a server that has none yet (404): the app then uses its defaults.
+// What the server says the app needs (template ids, consent texts and versions, evidence limits), read once.
 async function clientSettings() {
-  if (settings === null) {
-    try {
-      settings = await call('clientSettings')
-    } catch (error) {
-      if (error.status !== 404) throw error
-      settings = false
-    }
-  }
-  return settings || null
+  if (!settings) settings = await call('clientSettings')
+  return settings
 }
 
 module.exports = {ENDPOINTS, ApiError, call, ensureSession, signOut, clientSettings, saveSession, session,

@@ -1,13 +1,15 @@
 // Sign-in and binding: wx.login → /mp/v1/session, the privacy popup resolved by the agree button, the scoring
 // consent, a 422 shown under its field with what was typed kept, a network failure said as such, then bound.
-const {credentials, openPage, text, tap, type, mine, find, settle} = require('./harness/app.js')
+const {credentials, openPage, text, tap, type, mine, find, settle, server} = require('./harness/app.js')
 
 test('sign in, see a 422 under its field, survive a network failure, then bind', async () => {
   const person = credentials().citizens[4]
   device.loginCode = 'mp-login'
   const comp = await openPage('pages/login/login')
   expect(called('login')).toHaveLength(1)
-  expect(text(comp)).toContain('信用评分授权')
+  const scoring = (await server('GET', '/mp/v1/client-settings')).data.consents.find((c) => c.kind === 'scoring')
+  expect(text(comp)).toContain(`${scoring.name}（版本 ${scoring.version}）`)
+  expect(find(comp, '#consent-text').dom.textContent).toBe(scoring.text)
 
   // WeChat asks for privacy consent before a private API: the popup shows; the agree button resolves it.
   const handler = called('onNeedPrivacyAuthorization').pop()

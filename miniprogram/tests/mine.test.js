@@ -35,6 +35,8 @@ test('an attestation for a partner city is issued and listed with its status', a
 test('withdrawing scoring consent explains the consequences first, then the score is gone', async () => {
   const comp = await openPage('pages/mine/mine')
   expect(text(comp)).toContain('信用评分授权 已授权')
+  const texts = (await server('GET', '/mp/v1/client-settings')).data.consents
+  for (const consent of texts) expect(text(comp)).toContain(`（版本 ${consent.version}）`)
   await tap(comp, '#withdraw-scoring')
   // Nothing is withdrawn yet: the consequences are on screen with a confirm button.
   expect((await mine('/mp/v1/me/consents')).consents.find((c) => c.kind === 'scoring').granted).toBe(true)

@@ -18,16 +18,30 @@ test('an objection with a photo: record disputed, score up, case with deadline',
   await tap(comp, '#photos >>> #add-photo')
   expect(text(comp)).toContain('不是 JPG 或 PNG 图片')
   expect(comp.instance.data.photos).toHaveLength(0)
-  device.chooseMedia = [{tempFilePath: png, fileType: 'image', size: fs.statSync(png).size}]
+  const second = path.join(FIXTURES, 'paid.png')
+  device.chooseMedia = [png, second].map((file) => ({tempFilePath: file, fileType: 'image', size: fs.statSync(file).size}))
   await tap(comp, '#photos >>> #add-photo')
-  expect(text(comp)).toContain('已选 1 张')
+  expect(text(comp)).toContain('已选 2 张')
 
   await tap(comp, '#reason-wrong_facts')
   comp.querySelector('#reason_text').dispatchEvent('input', {detail: {value: '处罚决定已被撤销'}})
-  const uploadsBefore = device.requests.filter(([m]) => m === 'UPLOAD').length
+  const sentBefore = device.requests.length
+  // Offline: the page says so and keeps the reason, the text and the photos.
+  device.offline = true
   await tap(comp, '#submit')
-  const uploads = device.requests.filter(([m]) => m === 'UPLOAD').slice(uploadsBefore)
-  expect(uploads.map(([, , name]) => name)).toEqual(['receipt.png']) // the PDF never left the phone
+  device.offline = false
+  expect(text(comp)).toContain('网络连接失败')
+  expect(text(comp)).toContain('◉ 事实有误')
+  expect(comp.instance.data.text).toBe('处罚决定已被撤销')
+  expect(text(comp)).toContain('已选 2 张')
+  await tap(comp, '#submit')
+  const sent = device.requests.slice(sentBefore).filter(([m]) => m !== 'GET')
+  const uploads = sent.filter(([m]) => m === 'UPLOAD')
+  // one request per photo to /me/evidence (the PDF never left the phone), then the objection with their ids
+  expect(uploads.map(([, p]) => p)).toEqual(expect.arrayContaining(['/mp/v1/me/evidence']))
+  expect(uploads.slice(-2).map(([, , name]) => name)).toEqual(['receipt.png', 'paid.png'])
+  const filing = sent.filter(([m, p]) => m === 'POST' && p === '/mp/v1/me/objections').pop()
+  expect(filing[2].evidence_ids).toHaveLength(2)
 
   const redirect = called('redirectTo').pop()
   expect(redirect.url).toMatch(/^\/pages\/rights\/case\?ref=/)
@@ -38,7 +52,7 @@ test('an objection with a photo: record disputed, score up, case with deadline',
 
   const ref = redirect.url.split('ref=')[1]
   const held = await mine(`/mp/v1/me/cases/${ref}`)
-  expect(held.evidence).toHaveLength(1)
+  expect(held.evidence).toHaveLength(2)
   const page = await openPage('pages/rights/case', {ref})
   expect(text(page)).toContain(`还剩 ${held.working_days_left} 个工作日`)
   expect(text(page)).toContain(held.state_name)

@@ -42,14 +42,11 @@ async function uploadAll(photos, onProgress) {
   return photos.map((p) => p.evidenceId)
 }
 
-// Files a form with its photos: one by one to /me/evidence and the ids in the JSON body when the server has it,
-// else through the multipart form (at most one photo; `formCall` names that endpoint).
-async function submit(jsonCall, formCall, body, photos, limits) {
-  if (limits.perId) {
-    const ids = await uploadAll(photos)
-    return api.call(jsonCall, {body: {...body, evidence_ids: ids}})
-  }
-  return api.call(formCall, {body, filePath: photos.length ? photos[0].path : undefined})
+// Files a form with its photos: each uploaded on its own, then the form with their ids. `photos` keeps the ids of
+// those already sent, so that a retry after a failure sends only the rest.
+async function submit(call, body, photos) {
+  const ids = await uploadAll(photos)
+  return api.call(call, {body: {...body, evidence_ids: ids}})
 }
 
 module.exports = {choose, check, uploadAll, submit}

@@ -16,7 +16,7 @@ const REASONS = [
 Component({
   behaviors: [page],
   data: {reasons: REASONS, reason: '', text: '', photos: [], limits: evidenceLimits(null), fieldErrors: {},
-    progress: ''},
+},
   methods: {
     async onLoad(query = {}) {
       this.record = query.record
@@ -47,9 +47,13 @@ Component({
       this.setData({loading: true, error: null, fieldErrors: {}})
       try {
         const photos = this.data.photos.map((p) => ({...p}))
-        const filed = await evidence.submit('fileObjection', 'fileObjectionForm', {record: this.record,
-          reason_code: this.data.reason, reason_text: this.data.text}, photos, this.data.limits)
-        this.setData({photos})
+        let filed
+        try {
+          filed = await evidence.submit('fileObjection', {record: this.record, reason_code: this.data.reason,
+            reason_text: this.data.text}, photos)
+        } finally {
+          this.setData({photos})
+        }
         this.setData({loading: false})
         wx.redirectTo({url: `/pages/rights/case?ref=${filed.ref}`})
       } catch (error) {

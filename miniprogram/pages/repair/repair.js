@@ -50,10 +50,13 @@ Component({
       this.setData({loading: true, error: null})
       try {
         const photos = this.data.photos.map((p) => ({...p}))
-        const filed = await evidence.submit('applyRepair', 'applyRepairForm', {record: this.record,
-          statement: this.data.statement, commitment_version: this.data.preview.commitment_version,
-          commitment_accepted: true}, photos, this.data.limits)
-        this.setData({photos})
+        let filed
+        try {
+          filed = await evidence.submit('applyRepair', {record: this.record, statement: this.data.statement,
+            commitment_version: this.data.preview.commitment_version, commitment_accepted: true}, photos)
+        } finally {
+          this.setData({photos})
+        }
         this.setData({loading: false})
         wx.redirectTo({url: `/pages/rights/case?ref=${filed.ref}`})
       } catch (error) {

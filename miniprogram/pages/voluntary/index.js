@@ -49,13 +49,14 @@ Component({
       this.setData({loading: true, error: null, fieldErrors: {}})
       try {
         const photos = this.data.photos.map((p) => ({...p}))
-        // Voluntary reports take evidence only by id: without /me/evidence they go without photos.
-        const ids = this.data.limits.perId ? await evidence.uploadAll(photos) : []
-        this.setData({photos})
-        await api.call('submitVoluntary', {body: {type: form.type, occurred_at: form.occurred_at,
-          issuer: form.issuer, certificate_no: form.certificate_no, quantity: form.quantity ? Number(form.quantity) : null,
-          commitment_version: this.data.commitmentVersion, commitment_accepted: this.data.accepted,
-          evidence_ids: ids}})
+        try {
+          await evidence.submit('submitVoluntary', {type: form.type, occurred_at: form.occurred_at,
+            issuer: form.issuer, certificate_no: form.certificate_no,
+            quantity: form.quantity ? Number(form.quantity) : null, commitment_version: this.data.commitmentVersion,
+            commitment_accepted: this.data.accepted}, photos)
+        } finally {
+          this.setData({photos})
+        }
         wx.showToast({title: '已提交，等待核实', icon: 'success'})
         this.setData({loading: false, photos: [], accepted: false,
           form: {type: '', occurred_at: '', quantity: '', issuer: '', certificate_no: ''}})
