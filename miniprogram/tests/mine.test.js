@@ -44,6 +44,13 @@ test('withdrawing scoring consent explains the consequences first, then the scor
   await tap(comp, '#confirm')
   expect((await mine('/mp/v1/me/consents')).consents.find((c) => c.kind === 'scoring').granted).toBe(false)
   expect(text(comp)).toContain('信用评分授权 未授权')
+  // 首页 now says why there is no score instead of a number.
+  const {access_token: token} = require('../api/index.js').session()
+  const refusal = await server('GET', '/mp/v1/me/score', {token})
+  expect(refusal.status).toBeGreaterThanOrEqual(400)
+  const home = await openPage('pages/home/home')
+  expect(home.querySelector('#total')).toBeFalsy()
+  expect(text(home)).toContain(refusal.data.message)
   await tap(comp, '#grant-scoring')
   expect((await mine('/mp/v1/me/consents')).consents.find((c) => c.kind === 'scoring').granted).toBe(true)
 })
