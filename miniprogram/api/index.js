@@ -17,6 +17,7 @@ const ENDPOINTS = {
   score: {method: 'GET', path: '/mp/v1/me/score'},
   history: {method: 'GET', path: '/mp/v1/me/score/history'},
   records: {method: 'GET', path: '/mp/v1/me/records'},
+  record: {method: 'GET', path: '/mp/v1/me/records/{ref}'},
   hints: {method: 'GET', path: '/mp/v1/me/hints'},
   consents: {method: 'GET', path: '/mp/v1/me/consents'},
   grantConsent: {method: 'PUT', path: '/mp/v1/me/consents/{kind}'},

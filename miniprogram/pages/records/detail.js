@@ -5,15 +5,6 @@ const page = require('../../behaviors/page.js')
 const format = require('../../utils/format.js')
 const {describe} = require('./describe.js')
 
-async function findRecord(ref) {
-  for (let pageNumber = 1; pageNumber <= 50; pageNumber += 1) {
-    const answer = await api.call('records', {query: {page: pageNumber, per_page: 100}})
-    const found = answer.items.find((item) => item.ref === ref)
-    if (found || pageNumber >= answer.pages) return found || null
-  }
-  return null
-}
-
 Component({
   behaviors: [page],
   data: {record: null, canObject: false, repair: {}},
@@ -26,9 +17,7 @@ Component({
     async load() {
       this.setData({loading: true, error: null})
       try {
-        const found = await findRecord(this.ref)
-        if (!found) throw new api.ApiError({status: 404, code: 'record_not_found', message: '未找到这条记录。'})
-        const record = describe(found)
+        const record = describe(await api.call('record', {params: {ref: this.ref}}))
         this.setData({record, canObject: record.status === 'active'})
         if (record.points < 0 && record.status === 'active') {
           const preview = await api.call('repairPreview', {query: {record: record.ref}})
