@@ -407,9 +407,11 @@ def submit_voluntary_report(body):
 @signed_in()
 @blp.arguments(OffersQuerySchema, location="query")
 @blp.response(200, CitizenOffersSchema)
-@blp.doc(summary="我能享受的信易+权益，以及暂不能享受的还差什么", security=ZLB_AUTH)
+@blp.doc(summary="我能享受的信易+权益，以及暂不能享受的还差什么；"
+                 "给出 lat/lng 时按最近门店由近到远排序", security=ZLB_AUTH)
 def offers(query):
-    return ledger.offers_for(g.citizen, query["scene"])
+    near = (query["lat"], query["lng"]) if query["lat"] is not None else None
+    return ledger.offers_for(g.citizen, query["scene"], near)
 
 
 @blp.route("/me/credit-code", methods=["POST"])
