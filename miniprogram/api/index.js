@@ -28,6 +28,7 @@ const ENDPOINTS = {
   redemptions: {method: 'GET', path: '/mp/v1/me/redemptions'},
   attestations: {method: 'GET', path: '/mp/v1/me/attestations'},
   issueAttestation: {method: 'POST', path: '/mp/v1/me/attestations', body: ['partner']},
+  revokeAttestation: {method: 'POST', path: '/mp/v1/me/attestations/{jti}/revoke'},
   commitmentTypes: {method: 'GET', path: '/mp/v1/me/commitment-types'},
   commitments: {method: 'GET', path: '/mp/v1/me/commitments'},
   makeCommitment: {method: 'POST', path: '/mp/v1/me/commitments', body: ['type', 'text_version', 'accepted']},

@@ -30,6 +30,11 @@ test('an attestation for a partner city is issued and listed with its status', a
   expect(text(page)).toContain(`已出具给${partner.city_name}`)
   expect(text(page)).toContain(`${partner.city_name}`)
   expect(text(page)).toContain('有效')
+
+  await tap(page, '.revoke')
+  const [revoked] = await mine('/mp/v1/me/attestations')
+  expect(revoked.state).toBe('revoked')
+  expect(text(page)).toContain('已撤销')
 })
 
 test('withdrawing scoring consent explains the consequences first, then the score is gone', async () => {

@@ -22,10 +22,19 @@ test('offers by scene, eligible or what is missing, and nearby', async () => {
   await tap(comp, '#nearby')
   expect(called('getLocation').pop()).toMatchObject({type: 'gcj02'})
   expect(text(comp)).toContain('按距离排序')
-  const shown = comp.querySelectorAll('.offer').length
-  expect(shown).toBe(offers.qualified.length + offers.others.length)
   const query = device.requests.filter(([m, p]) => m === 'GET' && p.startsWith('/mp/v1/me/offers')).pop()[1]
   expect(query).toContain(`lat=${device.location.latitude}`)
+  expect(query).toContain(`lng=${device.location.longitude}`)
+  const near = await mine(query)
+  const byDistance = [...near.qualified, ...near.others].filter((o) => o.distance_m !== null)
+    .sort((a, b) => a.distance_m - b.distance_m)
+  expect(byDistance.length).toBeGreaterThan(1)
+  const shown = comp.querySelectorAll('.offer').map((node) => text(node))
+  expect(shown).toHaveLength(near.qualified.length + near.others.length)
+  byDistance.forEach((offer, i) => {
+    expect(shown[i]).toContain(offer.title)
+    expect(shown[i]).toContain(`最近门店：${offer.nearest_branch}`)
+  })
 })
 
 test('without location permission it says so and keeps the list', async () => {

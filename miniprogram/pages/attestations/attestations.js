@@ -1,4 +1,4 @@
-// 城市互认证明: issue an attestation of my level for a partner city, and the list with each one's status.
+// 城市互认证明: issue an attestation of my level for a partner city, the list with each one's status, revoking one.
 const api = require('../../api/index.js')
 const page = require('../../behaviors/page.js')
 const format = require('../../utils/format.js')
@@ -29,6 +29,18 @@ Component({
     },
     onPartnerInput(event) {
       this.setData({partner: event.detail.value})
+    },
+    onRevoke(event) {
+      const jti = event.currentTarget.dataset.jti
+      this.__pending = (async () => {
+        try {
+          await api.call('revokeAttestation', {params: {jti}})
+          await this.load()
+        } catch (error) {
+          this.showError(error)
+        }
+      })()
+      return this.__pending
     },
     onIssue() {
       this.__pending = (async () => {
