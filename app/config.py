@@ -82,6 +82,14 @@ class Config:
     WECHAT_OA_AES_KEY = os.environ.get("WECHAT_OA_AES_KEY")  # 43 characters; generated when unset
     WECHAT_TIMEOUT_SECONDS = _env_int("WECHAT_TIMEOUT_SECONDS", 3)
 
+    # 浙里办 single sign-on (the province's IRS gateway): host, the gateway's access/secret key pair and our appId,
+    # the only place they are read (zlb_api/sso.py); the demo and the tests point ZLB_SSO_BASE at a local stand-in.
+    ZLB_SSO_BASE = os.environ.get("ZLB_SSO_BASE", "https://ibcdsg.zj.gov.cn:8443")
+    ZLB_ACCESS_KEY = os.environ.get("ZLB_ACCESS_KEY", "demo-zlb-access-key")
+    ZLB_SECRET_KEY = os.environ.get("ZLB_SECRET_KEY", "demo-zlb-secret-key")
+    ZLB_APP_ID = os.environ.get("ZLB_APP_ID", "demo-zlb-app-id")
+    ZLB_TIMEOUT_SECONDS = float(os.environ.get("ZLB_TIMEOUT_SECONDS", "3"))
+
     # 信易+ credit code (扫码亮信)
     CREDIT_CODE_TTL_SECONDS = _env_int("CREDIT_CODE_TTL_SECONDS", 60)
     SIGNING_KEYS_DIR = os.environ.get("SIGNING_KEYS_DIR")  # None: KEYS_DIR / "signing"
@@ -117,6 +125,9 @@ class Config:
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR")  # None: <instance>/evidence
     EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_BYTES", 2 * 1024 * 1024)
     EVIDENCE_MAX_FILES = _env_int("EVIDENCE_MAX_FILES", 6)
+    # Images uploaded one at a time (the apps) until a filing cites them: an unused one is deleted after this long.
+    EVIDENCE_UPLOAD_TTL_SECONDS = _env_int("EVIDENCE_UPLOAD_TTL_SECONDS", 24 * 3600)
+    EVIDENCE_UPLOADS_PENDING_MAX = _env_int("EVIDENCE_UPLOADS_PENDING_MAX", 20)
     # WeChat subscription-message (订阅消息) template ids echoing the message centre.
     WECHAT_TEMPLATE_RECORD_NOTICE = os.environ.get("WECHAT_TEMPLATE_RECORD_NOTICE", "demo-tpl-record-notice")
     WECHAT_TEMPLATE_CASE_RESULT = os.environ.get("WECHAT_TEMPLATE_CASE_RESULT", "demo-tpl-case-result")
@@ -177,3 +188,6 @@ class TestConfig(Config):
 
     TESTING = True
     STAFF_TOKEN_TTL_SECONDS = 600
+    # Never the province: a closed local port until a test starts the stand-in SSO (tests/conftest.py).
+    ZLB_SSO_BASE = "http://127.0.0.1:9"
+    ZLB_TIMEOUT_SECONDS = 1.0

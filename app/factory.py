@@ -18,6 +18,7 @@ from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
 from app.security.pii import parse_keys as parse_pii_keys
 from benefits import cashier
+from zlb_api import demo as zlb_demo
 
 
 def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
@@ -54,6 +55,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     web_assets.register(app)
     console.register(app)
     app.register_blueprint(cashier.blp)  # the cashier's page, /merchant/
+    zlb_demo.register(app)  # the 浙里办 container stand-in's demo routes, in tests and the demo only
     metrics.init_app(app)
     _register_cli(app)
     _trust_proxies(app)
@@ -126,6 +128,7 @@ BLUEPRINT_MODULES = (
     "miniprogram_api.rights_api",
     "app.community.api",
     "miniprogram_api.points_api",
+    "zlb_api.api",
 )
 
 

@@ -12,6 +12,7 @@ from miniprogram_api.schemas import (
     MpAuditPageSchema,
     MpBindingRequestSchema,
     MpBindingSchema,
+    MpClientSettingsSchema,
     MpConsentsSchema,
     MpHintsSchema,
     MpHistorySchema,
@@ -19,6 +20,7 @@ from miniprogram_api.schemas import (
     MpLogoutSchema,
     MpPageQuerySchema,
     MpProfileSchema,
+    MpRecordItemSchema,
     MpRecordsPageSchema,
     MpRecordsQuerySchema,
     MpRefreshSchema,
@@ -36,6 +38,13 @@ def _document_citizen_token(state) -> None:
     api = state.app.extensions["flask-smorest"]["blp_name_to_api"][blp.name]
     api.spec.components.security_scheme("citizenToken", {
         "type": "http", "scheme": "bearer", "description": "POST /mp/v1/session 取得的 access_token"})
+
+
+@blp.route("/client-settings")
+@blp.response(200, MpClientSettingsSchema)
+@blp.doc(summary="小程序的配置：订阅消息模板、授权书文本及版本、证明材料限制、信用码有效期（无需登录）")
+def client_settings():
+    return service.client_settings()
 
 
 @blp.route("/session", methods=["POST"])
@@ -125,6 +134,14 @@ def history():
 @replica_read
 def records(query):
     return service.records_page(g.citizen, query["page"], query["per_page"], query["dimension"], query["status"])
+
+
+@blp.route("/me/records/<ref:ref>")
+@citizen_required()
+@blp.response(200, MpRecordItemSchema)
+@blp.doc(summary="一条信用记录：计分贡献、计分截止日期、状态", security=CITIZEN_AUTH)
+def record(ref):
+    return service.record_view(g.citizen, ref)
 
 
 @blp.route("/me/hints")

@@ -21,7 +21,12 @@ CITIZEN_AUTH = [{"citizenToken": []}]
                  "姓名；旧格式的分值仅在分值共享授权时包含）",
          security=CITIZEN_AUTH)
 def issue(body):
-    issued = attestations.issue(g.citizen, body["partner"], body["disclose"])
+    return issue_with_qr(g.citizen, body["partner"], body["disclose"])
+
+
+def issue_with_qr(citizen, partner: str, disclose=()) -> dict:
+    """The attestation and its QR to show (shared with /zlb/v1)."""
+    issued = attestations.issue(citizen, partner, disclose)
     issued["qr_png"], _ = qr.render(issued["attestation"], box_size=4)
     return issued
 
@@ -32,3 +37,11 @@ def issue(body):
 @blp.doc(summary="我出具过的互认证明及其状态（有效、已过期、已撤销）", security=CITIZEN_AUTH)
 def history():
     return attestations.attestations_of(g.citizen)
+
+
+@blp.route("/attestations/<jti>/revoke", methods=["POST"])
+@citizen_required()
+@blp.response(200, AttestationViewSchema)
+@blp.doc(summary="撤销本人出具的一份互认证明（合作城市经撤销清单得知）", security=CITIZEN_AUTH)
+def revoke(jti):
+    return attestations.revoke_own(g.citizen, jti)

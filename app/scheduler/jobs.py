@@ -115,6 +115,13 @@ def community_publicity() -> int:
     return ledger.post_due()
 
 
+def evidence_uploads_purge() -> int:
+    """Hourly: evidence images uploaded one at a time that no filing cited within a day are deleted."""
+    from app.rights import uploads
+
+    return uploads.purge_expired()
+
+
 JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     # job id: (function, APScheduler trigger arguments)
     # Links the audit entries requests wrote into the hash chain; tamper-evidence starts there.
@@ -130,6 +137,7 @@ JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     "wechat-echo": (wechat_echo, {"trigger": "interval", "seconds": 60}),
     "keys-rotate": (keys_rotate, {"trigger": "cron", "hour": 4, "minute": 10}),
     "community-publicity": (community_publicity, {"trigger": "interval", "seconds": 600}),
+    "evidence-uploads-purge": (evidence_uploads_purge, {"trigger": "cron", "minute": 40}),
 }
 
 
