@@ -13,6 +13,7 @@ from app.errors import register_error_handlers
 from app.extensions import db, kv, migrate
 from app.logging_setup import configure_logging, install_json_logging
 from app.openapi import CityApi
+from app.reports import pages as report_pages
 from app.routing import register_converters
 from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
@@ -53,6 +54,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     web_assets.register(app)
     console.register(app)
     app.register_blueprint(cashier.blp)  # the cashier's page, /merchant/
+    app.register_blueprint(report_pages.blp)  # the public verification page of credit reports, /verify/
     metrics.init_app(app)
     _register_cli(app)
     _trust_proxies(app)
@@ -94,6 +96,7 @@ def _register_models() -> None:
     import app.citizens.models  # noqa: F401
     import app.partners.models  # noqa: F401
     import app.records.models  # noqa: F401
+    import app.reports.models  # noqa: F401
     import app.rights.commitment_models  # noqa: F401
     import app.rights.commitments  # noqa: F401  (breaks commitments when a breaking record lands)
     import app.rights.models  # noqa: F401
@@ -122,6 +125,8 @@ BLUEPRINT_MODULES = (
     "miniprogram_api.commitments_api",
     "app.rights.api",
     "miniprogram_api.rights_api",
+    "app.reports.api",
+    "miniprogram_api.reports_api",
 )
 
 
