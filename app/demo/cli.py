@@ -54,6 +54,9 @@ def _seed(count: int, base_url: str) -> Path:
     from app.rights import commitments_demo
 
     commitments_demo.credentials(payload, city.commitments)
+    from app.reports import demo as reports_demo
+
+    reports_demo.seed(payload, base_url)
     from app.console import demo as console_demo
 
     console_demo.seed(payload, base_url)
