@@ -11,9 +11,11 @@ signed (a report signed by an expired certificate would be refused by every PDF 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,7 +145,15 @@ class ReportSigner:
             field_name=SIGNATURE_FIELD, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
             reason="个人信用报告", location=f"{city}市", name=f"{city}市信用中心")
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        return signers.PdfSigner(meta, signer=self.signer).sign_pdf(writer).getvalue()
+        pdf_signer = signers.PdfSigner(meta, signer=self.signer)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return pdf_signer.sign_pdf(writer).getvalue()
+        # pyHanko's sign_pdf calls asyncio.run, which refuses inside a running event loop (an async worker, or a
+        # thread that drives one): sign on a thread of its own then.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(lambda: pdf_signer.sign_pdf(writer).getvalue()).result()
 
     def root_pem(self) -> bytes | None:
         """The last certificate of the configured chain (the root a reader trusts), as PEM."""
