@@ -6,7 +6,7 @@ from flask import Response, g, url_for
 from flask_smorest import Blueprint
 
 from app.reports import service
-from app.reports.schemas import ReportRequestSchema, ReportSchema
+from app.reports.schemas import CreditReportRequestSchema, CreditReportSchema
 from miniprogram_api.auth import citizen_required
 
 blp = Blueprint("mp_reports", __name__, url_prefix="/mp/v1/me", description="微信小程序：个人信用报告")
@@ -20,8 +20,8 @@ def _shaped(report) -> dict:
 
 @blp.route("/reports", methods=["POST"])
 @citizen_required()
-@blp.arguments(ReportRequestSchema)
-@blp.response(201, ReportSchema)
+@blp.arguments(CreditReportRequestSchema)
+@blp.response(201, CreditReportSchema)
 @blp.doc(summary="申请个人信用报告：选择用途和内容范围，生成带电子签章的 PDF（默认 30 天有效）", security=CITIZEN_AUTH)
 def request_report(body):
     return _shaped(service.request_report(g.citizen, body["purpose"], body["scope"], body["purpose_text"],
@@ -30,7 +30,7 @@ def request_report(body):
 
 @blp.route("/reports")
 @citizen_required()
-@blp.response(200, ReportSchema(many=True))
+@blp.response(200, CreditReportSchema(many=True))
 @blp.doc(summary="我的信用报告及其状态（有效、已过期、已撤销）和被核验次数", security=CITIZEN_AUTH)
 def list_reports():
     return [{**item, "pdf_url": url_for("mp_reports.pdf", number=item["number"])}
@@ -50,7 +50,7 @@ def pdf(number):
 
 @blp.route("/reports/<string:number>/revoke", methods=["POST"])
 @citizen_required()
-@blp.response(200, ReportSchema)
+@blp.response(200, CreditReportSchema)
 @blp.doc(summary="撤销信用报告：此后核验显示“已撤销”", security=CITIZEN_AUTH)
 def revoke(number):
     return _shaped(service.revoke(g.citizen, number))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.openapi import MAY_BE_ABSENT
 from app.reports.service import PURPOSES, SCOPES, STATUS_NAMES
 from app.schema_base import BodySchema, CityDateTime
 
 
-class ReportRequestSchema(BodySchema):
+class CreditReportRequestSchema(BodySchema):
     purpose = fields.String(required=True,
                             validate=validate.OneOf(list(PURPOSES), error="请选择信易贷、求职、租房或其他。"),
                             metadata={"description": "用途：credit_loan 信易贷，job 求职，rental 租房，other 其他"})
@@ -21,7 +22,7 @@ class ReportRequestSchema(BodySchema):
                                 metadata={"description": "有效天数，默认 30 天"})
 
 
-class ReportSchema(Schema):
+class CreditReportSchema(Schema):
     number = fields.String(metadata={"description": "报告编号（随机，不连续）"})
     purpose = fields.String(metadata={"enum": list(PURPOSES)})
     purpose_text = fields.String(allow_none=True)
@@ -46,25 +47,26 @@ class VerifyQuerySchema(Schema):
                                  metadata={"description": "核验单位（选填），会告知报告本人"})
 
 
-class ShownSchema(Schema):
+class CreditReportShownSchema(Schema):
     masked_name = fields.String()
     masked_id_number = fields.String()
     level = fields.Integer()
     level_name = fields.String()
-    total = fields.Integer(metadata={"description": "仅当报告包含分值时"})
+    total = fields.Integer(metadata={MAY_BE_ABSENT: True, "description": "仅当报告包含分值时"})
 
 
-class VerificationSchema(Schema):
+class CreditReportVerificationSchema(Schema):
     number = fields.String()
     status = fields.String(metadata={"enum": list(STATUS_NAMES)})
     status_name = fields.String()
-    city = fields.String()
-    issued_at = CityDateTime()
-    as_of = CityDateTime(metadata={"description": "报告数据截至时间"})
-    valid_until = CityDateTime()
-    revoked_at = CityDateTime(allow_none=True)
-    purpose = fields.String()
-    purpose_name = fields.String()
-    scope = fields.String()
-    scope_name = fields.String()
-    shows = fields.Nested(ShownSchema, metadata={"description": "报告所载内容（仅在报告有效时给出，且不超出报告本身）"})
+    city = fields.String(metadata={MAY_BE_ABSENT: True})
+    issued_at = CityDateTime(metadata={MAY_BE_ABSENT: True})
+    as_of = CityDateTime(metadata={MAY_BE_ABSENT: True, "description": "报告数据截至时间"})
+    valid_until = CityDateTime(metadata={MAY_BE_ABSENT: True})
+    revoked_at = CityDateTime(allow_none=True, metadata={MAY_BE_ABSENT: True})
+    purpose = fields.String(metadata={MAY_BE_ABSENT: True})
+    purpose_name = fields.String(metadata={MAY_BE_ABSENT: True})
+    scope = fields.String(metadata={MAY_BE_ABSENT: True})
+    scope_name = fields.String(metadata={MAY_BE_ABSENT: True})
+    shows = fields.Nested(CreditReportShownSchema, metadata={
+        MAY_BE_ABSENT: True, "description": "报告所载内容（仅在报告有效时给出，且不超出报告本身）"})
