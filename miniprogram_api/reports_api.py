@@ -39,8 +39,8 @@ def list_reports():
 
 @blp.route("/reports/<string:number>/pdf")
 @citizen_required()
-@blp.response(200, {"format": "binary", "type": "string"}, content_type="application/pdf")
-@blp.doc(summary="下载信用报告 PDF（含电子签章）", security=CITIZEN_AUTH)
+@blp.response(200, description="信用报告 PDF 文件（application/pdf）")
+@blp.doc(summary="下载信用报告 PDF（含电子签章），内容类型 application/pdf", security=CITIZEN_AUTH)
 def pdf(number):
     canonical, data = service.pdf_of(g.citizen, number)
     return Response(data, mimetype="application/pdf", headers={
