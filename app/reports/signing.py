@@ -15,6 +15,8 @@ import asyncio
 import io
 import logging
 import os
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -103,9 +105,17 @@ def material(app: Flask) -> SigningMaterial:
                                password.encode() if password else None, demo=False)
     directory = Path(config["KEYS_DIR"]) / "reports"
     if not (directory / "signing-cert.pem").exists():
-        make_demo_pki(directory, config["CITY_NAME"])
-        logger.warning("generated a demo city CA and report-signing certificate under %s; set REPORT_SIGNING_CERT "
-                       "and REPORT_SIGNING_KEY for production", directory)
+        # Made aside and renamed into place: of two workers starting at once, one set wins and both use it.
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".reports-", dir=directory.parent))
+        make_demo_pki(staging, config["CITY_NAME"])
+        try:
+            staging.rename(directory)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            logger.warning("generated a demo city CA and report-signing certificate under %s; set "
+                           "REPORT_SIGNING_CERT and REPORT_SIGNING_KEY for production", directory)
     return SigningMaterial(directory / "signing-cert.pem", directory / "signing-key.pem", (directory / "ca.pem",),
                            None, demo=True)
 
