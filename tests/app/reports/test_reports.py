@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 from datetime import timedelta
 
 import pytest
@@ -260,3 +261,35 @@ def test_staff_look_a_report_up_and_count_reports_by_purpose(app, rights, client
         "total"] == 0
     dashboard = staff.get("/console/dashboard").get_data(as_text=True)
     assert 'data-chart="reports-by-purpose"' in dashboard
+
+
+def test_concurrent_revocations_and_verifications_never_fail(app, rights, client):
+    """Five revocations and five verifications of one report at once: no 500, one revocation recorded, every
+    verification counted."""
+    report = request_report(client, rights.citizen)
+    barrier = threading.Barrier(10)
+    answers: list = [None] * 10
+
+    def act(index: int) -> None:
+        own = app.test_client()
+        barrier.wait(timeout=30)
+        if index < 5:
+            answers[index] = own.post(f"/mp/v1/me/reports/{report['number']}/revoke", headers=rights.citizen)
+        else:
+            answers[index] = own.get(f"/api/v1/reports/{report['number']}/verification")
+
+    threads = [threading.Thread(target=act, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    statuses = [answer.status_code for answer in answers]
+    assert set(statuses) <= {200, 503}, statuses  # 503: the embedded store was busy, retry
+    revoked = {answer.get_json()["revoked_at"] for answer in answers[:5] if answer.status_code == 200}
+    assert len(revoked) == 1, revoked
+    trail = client.get("/mp/v1/me/audit?per_page=100", headers=rights.citizen).get_json()["items"]
+    actions = [item["action"] for item in trail]
+    assert actions.count("report.revoke") == 1
+    listed = client.get("/mp/v1/me/reports", headers=rights.citizen).get_json()[0]
+    assert listed["status"] == "revoked"
+    assert listed["verifications"] == actions.count("report.verify") == statuses[5:].count(200)
