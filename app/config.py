@@ -138,6 +138,16 @@ class Config:
     COMMUNITY_HONEST_PERSON_POINTS = _env_int("COMMUNITY_HONEST_PERSON_POINTS", 100)
     COMMUNITY_STAR_THRESHOLDS = os.environ.get("COMMUNITY_STAR_THRESHOLDS", "5:600,4:400,3:200")
     COMMUNITY_RATING_DEPARTMENT = os.environ.get("COMMUNITY_RATING_DEPARTMENT", "SX_CIVILITY")
+    # Personal credit reports (app/reports): validity, limits, and the city's report-signing certificate. Unset
+    # paths: a demo city CA and signing certificate are generated under KEYS_DIR/reports/ (the log says so).
+    REPORT_VALIDITY_DAYS = _env_int("REPORT_VALIDITY_DAYS", 30)
+    REPORT_MAX_VALIDITY_DAYS = _env_int("REPORT_MAX_VALIDITY_DAYS", 90)
+    REPORT_REQUESTS_PER_CITIZEN = os.environ.get("REPORT_REQUESTS_PER_CITIZEN", "10 per day")
+    REPORT_VERIFICATIONS_PER_ADDRESS = os.environ.get("REPORT_VERIFICATIONS_PER_ADDRESS", "30 per 10 minutes")
+    REPORT_SIGNING_CERT = os.environ.get("REPORT_SIGNING_CERT")  # PEM or DER: the signing certificate
+    REPORT_SIGNING_KEY = os.environ.get("REPORT_SIGNING_KEY")  # PEM or DER: its private key
+    REPORT_SIGNING_KEY_PASSWORD = os.environ.get("REPORT_SIGNING_KEY_PASSWORD")
+    REPORT_SIGNING_CHAIN = os.environ.get("REPORT_SIGNING_CHAIN")  # PEM file(s), comma separated: intermediates, root
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
     RECORDS_BATCH_MAX = _env_int("RECORDS_BATCH_MAX", 5000)
     # A batch touching at most this many citizens is rescored before the answer; larger ones are queued.

@@ -13,6 +13,7 @@ from app.errors import register_error_handlers
 from app.extensions import db, kv, migrate
 from app.logging_setup import configure_logging, install_json_logging
 from app.openapi import CityApi
+from app.reports import pages as report_pages
 from app.routing import register_converters
 from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
@@ -56,6 +57,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     console.register(app)
     app.register_blueprint(cashier.blp)  # the cashier's page, /merchant/
     zlb_demo.register(app)  # the 浙里办 container stand-in's demo routes, in tests and the demo only
+    app.register_blueprint(report_pages.blp)  # the public verification page of credit reports, /verify/
     metrics.init_app(app)
     _register_cli(app)
     _trust_proxies(app)
@@ -98,6 +100,7 @@ def _register_models() -> None:
     import app.community.models  # noqa: F401
     import app.partners.models  # noqa: F401
     import app.records.models  # noqa: F401
+    import app.reports.models  # noqa: F401
     import app.rights.commitment_models  # noqa: F401
     import app.rights.commitments  # noqa: F401  (breaks commitments when a breaking record lands)
     import app.rights.models  # noqa: F401
@@ -129,6 +132,8 @@ BLUEPRINT_MODULES = (
     "app.community.api",
     "miniprogram_api.points_api",
     "zlb_api.api",
+    "app.reports.api",
+    "miniprogram_api.reports_api",
 )
 
 

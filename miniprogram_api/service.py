@@ -78,9 +78,14 @@ ACTION_NAMES = {
     "partners.attest": "出具城市互认证明",
     "partners.revoke": "撤销城市互认证明",
     "partners.receipt": "互认城市回传权益使用记录",
+    "report.issue": "出具个人信用报告",
+    "report.revoke": "撤销个人信用报告",
+    "report.verify": "核验个人信用报告",
+    "report.lookup": "查询个人信用报告",
 }
 ACTOR_LABELS = {"citizen": "本人", "system": "系统", "job": "系统定时任务", "staff": "信用中心工作人员",
-                "department": "数据报送部门", "merchant": "信用惠民联盟商户", "partner": "互认合作城市"}
+                "department": "数据报送部门", "merchant": "信用惠民联盟商户", "partner": "互认合作城市",
+                "verifier": "信用报告核验方（未说明单位）"}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -460,14 +465,21 @@ def _merchant_names(entries) -> dict[int, str]:
     return named
 
 
+def _stated_organisation(entry) -> str | None:
+    """A report verifier is whoever holds the report: their organisation as they stated it, marked as stated."""
+    if entry.actor_type == "verifier" and entry.details.get("organisation"):
+        return f"{entry.details['organisation']}（核验方自述）"
+    return None
+
+
 def audit_page(citizen: Citizen, page: int, per_page: int) -> dict:
     """查询留痕: who read or changed this citizen's data, when and why, newest first."""
     entries, total = audit.entries_for_subject(citizen.id, page, per_page)
     names, merchants = _actor_names(entries), _merchant_names(entries)
     items = [{
         "occurred_at": entry.occurred_at,
-        "who": merchants.get(id(entry)) or names.get((entry.actor_type, entry.actor_id),
-                                                     ACTOR_LABELS.get(entry.actor_type, "其他")),
+        "who": merchants.get(id(entry)) or _stated_organisation(entry) or names.get(
+            (entry.actor_type, entry.actor_id), ACTOR_LABELS.get(entry.actor_type, "其他")),
         "who_type": entry.actor_type,
         "action": entry.action, "action_name": ACTION_NAMES.get(entry.action, entry.action),
         "reason": entry.reason,

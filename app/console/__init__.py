@@ -11,7 +11,7 @@ blp = Blueprint("console", __name__, url_prefix="/console", template_folder="tem
 
 
 def register(app: Flask) -> None:
-    from app.console import charts, community, desk, pages, security  # noqa: F401  (routes attach to blp)
+    from app.console import charts, community, desk, pages, reports_pages, security  # noqa: F401  (routes attach to blp)
 
     if rights_installed():
         from app.console import rights_pages  # noqa: F401

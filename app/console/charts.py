@@ -12,6 +12,7 @@ from app.console import blp, rights_installed, security
 from app.console.common import date_range
 from app.records import queries as record_queries
 from app.replica import replica_read
+from app.reports import service as report_service
 from app.scoring import stats as score_stats
 from benefits import stats as benefit_stats
 
@@ -38,6 +39,8 @@ CHARTS: dict[str, Chart] = {chart.name: chart for chart in (
     Chart("redemptions-by-day", "信易+ 核销（按日）", 30, "不含已撤销的核销", benefit_stats.redemptions_by_day),
     Chart("records-by-department", "各部门归集记录数（按周）", 84, "按记录首次报送时间统计",
           record_queries.records_per_department_week),
+    Chart("reports-by-purpose", "个人信用报告（按用途）", 30, "按出具时间统计，含已撤销和已过期的报告",
+          report_service.counts_by_purpose),
 )}
 
 

@@ -58,6 +58,9 @@ def _seed(count: int, base_url: str) -> Path:
 
     community_demo.seed(payload)
     payload["community"]["url"] = f"{base_url}/console/"
+    from app.reports import demo as reports_demo
+
+    reports_demo.seed(payload, base_url)
     from app.console import demo as console_demo
 
     console_demo.seed(payload, base_url)

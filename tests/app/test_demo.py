@@ -61,5 +61,14 @@ def test_demo_seed_writes_working_credentials(app, runner, client):
     stats = client.get("/api/v1/rights/stats?from=2026-09-01&to=2026-12-31", headers=headers).get_json()
     assert next(k for k in stats["kinds"] if k["kind"] == "objection")["total"]["decided"] > 0
 
+    # Credit reports: one citizen holds one of each kind and a revoked one; each verifies as the file says.
+    reports = credentials["reports"]
+    assert {r["scope"] for r in reports["reports"]} == {"level", "level_score", "full"}
+    for report in reports["reports"]:
+        answer = client.get(f"/api/v1/reports/{report['number']}/verification").get_json()
+        assert answer["status"] == report["status"] and answer["scope"] == report["scope"]
+        assert Path(report["pdf_file"]).read_bytes().startswith(b"%PDF-")
+    assert [r["status"] for r in reports["reports"]].count("revoked") == 1
+
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code != 0 and "already" in again.output

@@ -117,6 +117,14 @@
         series: data.series.map(function (s) { return { name: s.name, type: "bar", data: s.counts }; })
       }, flat(data.series.map(function (s) { return s.counts; }))), true);
     },
+    "reports-by-purpose": function (card, data) {
+      var counts = data.purposes.map(function (p) { return p.count; });
+      chartOf(card.querySelector("[data-part=main]")).setOption(extend({
+        xAxis: { type: "category", data: data.purposes.map(function (p) { return p.name; }) },
+        yAxis: { type: "value", name: "份数", minInterval: 1 },
+        series: [{ name: "报告份数", type: "bar", data: counts, label: { show: true, position: "top" } }]
+      }, counts), true);
+    },
     "records-by-department": function (card, data) {
       chartOf(card.querySelector("[data-part=main]")).setOption(extend({
         legend: { top: 0, type: "scroll" },
