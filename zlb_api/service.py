@@ -8,10 +8,12 @@ for it (PUT consents) before any score is computed. Everything else the H5 does 
 
 from __future__ import annotations
 
+from flask import g
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import service as audit
+from app.audit.service import Actor
 from app.citizens import service as citizens
 from app.citizens.idnumber import InvalidIdNumber, parse_id_number
 from app.errors import ApiError
@@ -65,6 +67,7 @@ def login(ticket_id: str) -> dict:
             db.session.rollback()
             account = _account(user_id)
     now = utcnow()
+    g.actor = Actor("citizen", account.ref)  # the binding is the person's own act, as in the mini-program
     try:
         won = db.session.execute(update(WeChatAccount)
                                  .where(WeChatAccount.id == account.id, WeChatAccount.citizen_id.is_(None))
@@ -85,6 +88,6 @@ def login(ticket_id: str) -> dict:
 
 
 def _session_answer(account: WeChatAccount) -> dict:
-    pair = auth.issue_tokens(account)
+    pair = auth.issue_tokens(account, with_refresh=False)
     return {"access_token": pair.access_token, "token_type": "Bearer", "expires_in": pair.expires_in,
             "bound": account.citizen_id is not None, "channel": ZLB}
