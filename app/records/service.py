@@ -20,6 +20,7 @@ from app.citizens.models import Citizen
 from app.citizens.service import id_index
 from app.errors import ApiError
 from app.extensions import db
+from app.records.catalog import rules
 from app.records.models import Department, PendingRecord, Record
 from app.scoring import service as scoring
 from app.security.secrets_util import new_ref
@@ -151,7 +152,7 @@ def _clean(index: int, row, department: Department, catalog, today: date) -> Cle
 
 
 def catalog_grades(type_code: str) -> tuple[str, ...]:
-    score_rules = scoring.rules()
+    score_rules = rules()
     return tuple(score_rules.grades) if score_rules.catalog[type_code].is_evaluation else ()
 
 
@@ -182,7 +183,7 @@ def _ingest_once(department: Department, rows: list, source: str, recompute_inli
     if len(rows) > limit:
         raise ApiError(413, "batch_too_large", f"每批最多 {limit} 条记录，请分批提交。")
     result = BatchResult(record_refs=[None] * len(rows))
-    today, catalog = city_today(), scoring.rules().catalog
+    today, catalog = city_today(), rules().catalog
     clean: list[CleanRow] = []
     seen: set[str] = set()
 
