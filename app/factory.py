@@ -48,6 +48,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     request_guard.register(app)
 
     _register_models()
+    _connect_listeners()
     register_converters(app, api)
     _register_blueprints(api)
     app.register_blueprint(docs_assets.blp)
@@ -103,6 +104,12 @@ def _register_models() -> None:
     import app.scoring.models  # noqa: F401
     import benefits.models  # noqa: F401
     import miniprogram_api.models  # noqa: F401
+
+
+def _connect_listeners() -> None:
+    # A layer hears the one below only through app/signals.py (or a registry it offers); each listener connects
+    # when its module is imported, here, whichever blueprints an app has.
+    import app.scoring.service  # noqa: F401  (rescores when records change)
 
 
 BLUEPRINT_MODULES = (

@@ -9,6 +9,15 @@ Services queue a notice with :func:`notify_scores_changed` / :func:`notify_conse
 transaction; it goes out after the commit and is dropped on rollback, so no listener ever acts on a change that
 did not happen. Listeners run after the session's commit, when it can emit no more SQL: one that writes uses a
 connection of its own.
+
+The core's layers (citizens → records → scoring → rights, benefits, partners … → the edges) hear the layer below
+only through these signals; a lower package never imports a higher one. These are sent by the lower layer itself
+right after its own commit, in the same request and before its answer, so a listener may use the session and
+commit, exactly as the lower layer's code did when it called the higher one directly:
+
+``records_changed`` (sender: the app, ``citizen_ids``): app/records changed these citizens' records and marked
+them for rescoring, and wants their scores to follow now (a batch small enough, a status changed by staff);
+app/scoring rescores them and answers True, so a batch's answer can say ``done`` rather than ``queued``.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ _signals = Namespace()
 # records just inserted): listeners write in the same transaction (三书同达 notices in app/rights/notices.py).
 records_landed = _signals.signal("records-landed")
 scores_changed = _signals.signal("scores-changed")
+records_changed = _signals.signal("records-changed")
 consent_withdrawn = _signals.signal("consent-withdrawn")
 _PENDING = "pending_scores_changed"
 _PENDING_CONSENTS = "pending_consent_withdrawn"

@@ -22,9 +22,8 @@ from app.errors import ApiError
 from app.extensions import db
 from app.records.catalog import rules
 from app.records.models import Department, PendingRecord, Record
-from app.scoring import service as scoring
 from app.security.secrets_util import new_ref
-from app.signals import records_landed
+from app.signals import records_changed, records_landed
 from app.storable import contains_unstorable
 from app.timeutil import city_today, utcnow
 
@@ -266,12 +265,19 @@ def _ingest_once(department: Department, rows: list, source: str, recompute_inli
                      {"department": department.code, "source": source})
     db.session.commit()
     if touched:
-        if recompute_inline and len(touched) <= current_app.config["BATCH_INLINE_RECOMPUTE_MAX"]:
-            scoring.recompute("changed", citizen_ids=sorted(touched))
+        if (recompute_inline and len(touched) <= current_app.config["BATCH_INLINE_RECOMPUTE_MAX"]
+                and _announce_changed(sorted(touched))):
             result.recompute = "done"
         else:
             result.recompute = "queued"
     return result
+
+
+def _announce_changed(citizen_ids: list[int]) -> bool:
+    """After the commit: the scores of these citizens (marked for rescoring) should follow now. True when a layer
+    above (app/scoring) rescored them; otherwise the recompute job picks up the marks."""
+    answers = records_changed.send(current_app._get_current_object(), citizen_ids=citizen_ids)
+    return any(answer for _, answer in answers)
 
 
 def _announce_landed(refs: list[str]) -> None:
@@ -380,9 +386,10 @@ def change_status(ref: str, status: str, reason: str) -> Record:
     previous = record.status
     record.status = status
     citizen = db.session.get(Citizen, record.citizen_id)
+    citizen.needs_recompute = True
     audit.log(citizen.id, "record.status", reason, {"record": record.ref, "from": previous, "to": status})
     db.session.commit()
-    scoring.recompute_citizen(citizen)
+    _announce_changed([citizen.id])
     return record
 
 

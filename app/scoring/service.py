@@ -23,7 +23,7 @@ from app.records.catalog import rules
 from app.records.models import Record
 from app.scoring import streaming
 from app.scoring.models import Score, ScoreHistory
-from app.signals import notify_scores_changed
+from app.signals import notify_scores_changed, records_changed
 from app.timeutil import city_today, utcnow
 from score_model import RecordInput, Rules, ScoreResult, compute_score, compute_totals, next_change
 
@@ -303,3 +303,13 @@ def score_file(citizen: Citizen) -> dict:
         "hints": explanation.hints,
         "history": history(citizen),
     }
+
+
+# What app/records announces (app/signals.py), right after its commit: the score follows at once.
+
+def _on_records_changed(_app, citizen_ids: list[int], **_) -> bool:
+    recompute("changed", citizen_ids=citizen_ids)
+    return True
+
+
+records_changed.connect(_on_records_changed)
