@@ -11,10 +11,15 @@ did not happen. Listeners run after the session's commit, when it can emit no mo
 connection of its own.
 
 The core's layers (citizens → records → scoring → rights, benefits, partners … → the edges) hear the layer below
-only through these signals; a lower package never imports a higher one. These are sent by the lower layer itself
+only through these signals; a lower package never imports a higher one. Three are sent by the lower layer itself
 right after its own commit, in the same request and before its answer, so a listener may use the session and
 commit, exactly as the lower layer's code did when it called the higher one directly:
 
+``citizens_registered`` (sender: the app, ``id_indexes``: blind indexes of the people just registered, or None
+after a registry import): app/records attaches the records departments sent before these people were registered
+and answers with the ids of the citizens that got records.
+``consent_changed`` (sender: the app, ``citizen_id``, ``kind``, ``reason``): a consent was given or withdrawn at
+the counter; app/scoring scores (or drops the score of) a citizen whose scoring consent changed.
 ``records_changed`` (sender: the app, ``citizen_ids``): app/records changed these citizens' records and marked
 them for rescoring, and wants their scores to follow now (a batch small enough, a status changed by staff);
 app/scoring rescores them and answers True, so a batch's answer can say ``done`` rather than ``queued``.
@@ -34,6 +39,8 @@ _signals = Namespace()
 # records just inserted): listeners write in the same transaction (三书同达 notices in app/rights/notices.py).
 records_landed = _signals.signal("records-landed")
 scores_changed = _signals.signal("scores-changed")
+citizens_registered = _signals.signal("citizens-registered")
+consent_changed = _signals.signal("consent-changed")
 records_changed = _signals.signal("records-changed")
 consent_withdrawn = _signals.signal("consent-withdrawn")
 _PENDING = "pending_scores_changed"

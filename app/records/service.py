@@ -23,7 +23,7 @@ from app.extensions import db
 from app.records.catalog import rules
 from app.records.models import Department, PendingRecord, Record
 from app.security.secrets_util import new_ref
-from app.signals import records_changed, records_landed
+from app.signals import citizens_registered, records_changed, records_landed
 from app.storable import contains_unstorable
 from app.timeutil import city_today, utcnow
 
@@ -458,3 +458,10 @@ def get_record_by_id(record_id: int) -> Record:
     if record is None:
         raise ApiError(404, "record_not_found", "未找到该信用记录。")
     return record
+
+
+def _on_citizens_registered(_app, id_indexes: list[str] | None, **_) -> set[int]:
+    return attach_pending(id_indexes)
+
+
+citizens_registered.connect(_on_citizens_registered)

@@ -23,7 +23,7 @@ from app.records.catalog import rules
 from app.records.models import Record
 from app.scoring import streaming
 from app.scoring.models import Score, ScoreHistory
-from app.signals import notify_scores_changed, records_changed
+from app.signals import consent_changed, notify_scores_changed, records_changed
 from app.timeutil import city_today, utcnow
 from score_model import RecordInput, Rules, ScoreResult, compute_score, compute_totals, next_change
 
@@ -305,11 +305,17 @@ def score_file(citizen: Citizen) -> dict:
     }
 
 
-# What app/records announces (app/signals.py), right after its commit: the score follows at once.
+# What the layers below announce (app/signals.py), right after their commit: the score follows at once.
 
 def _on_records_changed(_app, citizen_ids: list[int], **_) -> bool:
     recompute("changed", citizen_ids=citizen_ids)
     return True
 
 
+def _on_consent_changed(_app, citizen_id: int, kind: str, reason: str, **_) -> None:
+    if kind == "scoring":
+        recompute_citizen(db.session.get(Citizen, citizen_id), reason=reason)
+
+
 records_changed.connect(_on_records_changed)
+consent_changed.connect(_on_consent_changed)
