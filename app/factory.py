@@ -109,6 +109,8 @@ def _register_models() -> None:
 def _connect_listeners() -> None:
     # A layer hears the one below only through app/signals.py (or a registry it offers); each listener connects
     # when its module is imported, here, whichever blueprints an app has.
+    import app.citizens.service  # noqa: F401  (declares its encrypted columns to app/security/rotation.py)
+    import app.partners.service  # noqa: F401  (likewise)
     import app.records.service  # noqa: F401  (attaches held records when citizens are registered)
     import app.scoring.service  # noqa: F401  (rescores when records or a scoring consent change)
 
