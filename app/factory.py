@@ -113,6 +113,7 @@ def _connect_listeners() -> None:
     import app.partners.service  # noqa: F401  (likewise)
     import app.records.service  # noqa: F401  (attaches held records when citizens are registered)
     import app.scoring.service  # noqa: F401  (rescores when records or a scoring consent change)
+    import miniprogram_api.echo  # noqa: F401  (the WeChat sender of app/rights' message echoes)
 
 
 BLUEPRINT_MODULES = (
