@@ -110,7 +110,9 @@ def _connect_listeners() -> None:
     # A layer hears the one below only through app/signals.py (or a registry it offers); each listener connects
     # when its module is imported, here, whichever blueprints an app has.
     import app.citizens.service  # noqa: F401  (declares its encrypted columns to app/security/rotation.py)
-    import app.partners.service  # noqa: F401  (likewise)
+    import app.partners.inbound  # noqa: F401  (checks partner cities' tokens for benefits.verification)
+    import app.partners.service  # noqa: F401  (declares its encrypted column to app/security/rotation.py)
+    import app.partners.settlement  # noqa: F401  (queues and sends receipts of partner citizens' redemptions)
     import app.records.service  # noqa: F401  (attaches held records when citizens are registered)
     import app.scoring.service  # noqa: F401  (rescores when records or a scoring consent change)
     import miniprogram_api.echo  # noqa: F401  (the WeChat sender of app/rights' message echoes)

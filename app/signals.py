@@ -42,6 +42,14 @@ scores_changed = _signals.signal("scores-changed")
 citizens_registered = _signals.signal("citizens-registered")
 consent_changed = _signals.signal("consent-changed")
 records_changed = _signals.signal("records-changed")
+# Sent by benefits about a partner city's citizen (互认) at one of our merchants (sender: the app), for app/partners:
+# inside the redemption's transaction, ``partner_redeemed`` (``connection``, ``holder``: a
+# benefits.visitors.PartnerHolder, ``redemption_id``) and ``partner_redemption_cancelled`` (``redemption_id``), so
+# the home city's receipt is queued, or queued again, with it; after the commit, ``partner_redemptions_committed``
+# (``partner_id``), so the receipt goes once the merchant has its answer.
+partner_redeemed = _signals.signal("partner-redeemed")
+partner_redemption_cancelled = _signals.signal("partner-redemption-cancelled")
+partner_redemptions_committed = _signals.signal("partner-redemptions-committed")
 consent_withdrawn = _signals.signal("consent-withdrawn")
 _PENDING = "pending_scores_changed"
 _PENDING_CONSENTS = "pending_consent_withdrawn"
