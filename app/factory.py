@@ -50,6 +50,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     request_guard.register(app)
 
     _register_models()
+    _connect_listeners()
     register_converters(app, api)
     _register_blueprints(api)
     app.register_blueprint(docs_assets.blp)
@@ -108,6 +109,18 @@ def _register_models() -> None:
     import app.scoring.models  # noqa: F401
     import benefits.models  # noqa: F401
     import miniprogram_api.models  # noqa: F401
+
+
+def _connect_listeners() -> None:
+    # A layer hears the one below only through app/signals.py (or a registry it offers); each listener connects
+    # when its module is imported, here, whichever blueprints an app has.
+    import app.citizens.service  # noqa: F401  (declares its encrypted columns to app/security/rotation.py)
+    import app.partners.inbound  # noqa: F401  (checks partner cities' tokens for benefits.verification)
+    import app.partners.service  # noqa: F401  (declares its encrypted column to app/security/rotation.py)
+    import app.partners.settlement  # noqa: F401  (queues and sends receipts of partner citizens' redemptions)
+    import app.records.service  # noqa: F401  (attaches held records when citizens are registered)
+    import app.scoring.service  # noqa: F401  (rescores when records or a scoring consent change)
+    import miniprogram_api.echo  # noqa: F401  (the WeChat sender of app/rights' message echoes)
 
 
 BLUEPRINT_MODULES = (

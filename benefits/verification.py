@@ -24,10 +24,11 @@ PostgreSQL the three writes are one statement and travel with the commit, the re
 transaction's start: two round trips (``ledger_sql``).
 
 A partner city's citizen (互认) shows their home city's credit code or an attestation made for us; it is checked
-by ``app.partners.inbound`` (issuer, key, signature, audience, expiry, revocation) instead of our own code check,
-must meet the offer's partner minimum level on offers open to partner citizens, and is limited and used once
-under the issuer and the pseudonym it carries. Its redemption queues a receipt for the home city in the same
-transaction; the receipt is sent once the merchant has its answer.
+by the checker app/partners registered in ``benefits.visitors`` (issuer, key, signature, audience, expiry,
+revocation) instead of our own code check, must meet the offer's partner minimum level on offers open to partner
+citizens, and is limited and used once under the issuer and the pseudonym it carries. Its redemption is announced
+in the same transaction (``partner_redeemed``), so app/partners queues a receipt for the home city there; the
+receipt is sent once the merchant has its answer (``partner_redemptions_committed``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import Boolean, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -45,14 +47,13 @@ from app.bulk import is_postgresql
 from app.citizens.models import Citizen, Consent
 from app.errors import ApiError
 from app.extensions import db, kv
-from app.partners import inbound as partner_inbound
-from app.partners import settlement as partner_settlement
 from app.scoring import service as scoring
 from app.scoring.models import Score
 from app.security.pii import mask_name
 from app.security.secrets_util import digest, new_ref
+from app.signals import partner_redeemed, partner_redemption_cancelled, partner_redemptions_committed
 from app.timeutil import CITY_TZ
-from benefits import codes, credit_code, ledger_sql
+from benefits import codes, credit_code, ledger_sql, visitors
 from benefits.catalog import VERIFICATION_CACHE
 from benefits.models import Attempt, Branch, Merchant, Offer, Redemption, Subject, Terminal, offer_branch
 
@@ -320,10 +321,10 @@ def _limit_hit(offer, usage) -> str | None:
     return None
 
 
-def _check_token(token: str, now_ts: float) -> tuple[str, int, partner_inbound.PartnerHolder | None, object]:
+def _check_token(token: str, now_ts: float) -> tuple[str, int, visitors.PartnerHolder | None, object]:
     """(code id, expiry, partner holder or None, our code's claims or None); raises CodeRefused."""
-    if partner_inbound.is_partner_token(token):
-        holder = partner_inbound.verify_token(token, now_ts)
+    if visitors.is_partner_token(token):
+        holder = visitors.verify_token(token, now_ts)
         return holder.code_id, holder.expires_at, holder, None
     claims = codes.verify(token, credit_code.key_for, now_ts)
     return claims.code_id, claims.expires_at, None, claims
@@ -366,11 +367,11 @@ def verify(terminal: TerminalInfo, token: str, offer_ref: str, branch_ref: str |
     if outcome.reason not in ("ok", "already_used"):
         kv.delete(used_key)  # refused: the code is still the customer's to use
     if outcome.eligible and holder is not None:
-        partner_settlement.deliver_after_response(holder.partner_id)
+        partner_redemptions_committed.send(current_app._get_current_object(), partner_id=holder.partner_id)
     return outcome
 
 
-def _redeem(ledger: _Ledger, terminal: TerminalInfo, holder: partner_inbound.PartnerHolder | None, claims,
+def _redeem(ledger: _Ledger, terminal: TerminalInfo, holder: visitors.PartnerHolder | None, claims,
             offer_ref: str, branch_ref: str | None) -> Outcome:
     """Everything after the code was claimed: offer, branch, holder, limits, quota; the redemption if all hold."""
     offer = _offer_row(terminal, offer_ref, branch_ref)
@@ -428,7 +429,8 @@ def _redeem(ledger: _Ledger, terminal: TerminalInfo, holder: partner_inbound.Par
             "city_day": ledger.today, "redeemed_at": ledger.now, "cancelled_at": None}).scalar_one()
         if holder is None:
             return ledger.succeed(redemption_id, redemption_ref)
-        partner_settlement.queue_receipt(connection, holder.partner_id, redemption_id, holder.kind)
+        partner_redeemed.send(current_app._get_current_object(), connection=connection, holder=holder,
+                              redemption_id=redemption_id)
         return ledger.succeed(redemption_id, redemption_ref,
                               PARTNER_OK.format(city=holder.city_name, score_name=holder.score_name))
     except IntegrityError:
@@ -491,12 +493,14 @@ def cancel(terminal: TerminalInfo, redemption_ref: str) -> Redemption:
     redemption.cancelled_at = now
     db.session.execute(update(Offer).where(Offer.id == offer_id).values(redeemed_count=Offer.redeemed_count - 1))
     # A partner citizen's home city holds a receipt of it: send it again, now saying cancelled.
-    partner_id = partner_settlement.requeue_receipt(redemption.id) if redemption.partner_id else None
+    partner_id = redemption.partner_id
+    if partner_id is not None:
+        partner_redemption_cancelled.send(current_app._get_current_object(), redemption_id=redemption.id)
     audit.log(redemption.citizen_id, "benefits.cancel", "商户撤销信易+权益核销",
               {"merchant": terminal.merchant_name, "merchant_id": terminal.merchant_ref,
                "terminal_id": terminal.ref, "redemption_id": redemption.ref, "branch": redemption.branch_id},
               actor=Actor("merchant", terminal.merchant_ref))
     db.session.commit()
     if partner_id is not None:
-        partner_settlement.deliver_after_response(partner_id)
+        partner_redemptions_committed.send(current_app._get_current_object(), partner_id=partner_id)
     return redemption

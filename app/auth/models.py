@@ -2,15 +2,44 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.records.models import Department
 from app.security.secrets_util import new_ref
 from app.timeutil import UTCDateTime, utcnow
 
 STAFF_ROLES = ("staff", "admin")
+
+
+class Department(db.Model):
+    """A data-providing department (法院, 公安, 市场监管 …) and the catalog record types it owns.
+
+    Here, with the accounts, rather than in app/records: a department is someone who calls (its API keys, its desk
+    users), and app/auth sits below every domain; app/records reads ``record_types`` to check what it may send."""
+
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    record_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    keys: Mapped[list[DepartmentKey]] = relationship(back_populates="department")
+
+
+class DepartmentKey(db.Model):
+    __tablename__ = "department_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"))
+    key_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    department: Mapped[Department] = relationship(back_populates="keys")
 
 
 class StaffUser(db.Model):

@@ -10,10 +10,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import ratelimit
 from app.audit import service as audit
-from app.auth.models import STAFF_ROLES, DepartmentUser, StaffToken, StaffUser
+from app.auth.models import STAFF_ROLES, Department, DepartmentKey, DepartmentUser, StaffToken, StaffUser
 from app.errors import ApiError
 from app.extensions import db
-from app.records.models import Department, DepartmentKey
 from app.security.secrets_util import digest, new_secret
 from app.timeutil import utcnow
 

@@ -1,15 +1,18 @@
 """What staff do for a citizen at the service counter (窗口): register them, record consents given on paper.
 
-Kept apart from ``service`` because it also rescores, and the scoring service itself builds on ``service``.
+Kept apart from ``service`` because what follows is announced to the layers above (``app/signals.py``): app/records
+attaches the records held for a newly registered person, app/scoring scores them (or drops the score) at once.
 """
 
 from __future__ import annotations
+
+from flask import current_app
 
 from app.audit import service as audit
 from app.citizens import service
 from app.citizens.models import Citizen
 from app.extensions import db
-from app.scoring import service as scoring
+from app.signals import citizens_registered, consent_changed
 
 
 def register(name: str, id_number: str, phone: str | None, scoring_consent: bool) -> Citizen:
@@ -20,15 +23,19 @@ def register(name: str, id_number: str, phone: str | None, scoring_consent: bool
     db.session.commit()
     attach_held_records([citizen.id_index])
     if scoring_consent:
-        scoring.recompute_citizen(citizen, reason="授权后首次计算")
+        _announce_consent(citizen, "scoring", "授权后首次计算")
     return citizen
 
 
-def attach_held_records(id_indexes: list[str]) -> set[int]:
-    """Records departments pushed before these people were registered join their files now."""
-    from app.records.service import attach_pending
+def attach_held_records(id_indexes: list[str] | None) -> set[int]:
+    """Records departments pushed before these people were registered (None: anyone registered) join their files
+    now; returns the ids of the citizens that got records."""
+    answers = citizens_registered.send(current_app._get_current_object(), id_indexes=id_indexes)
+    return set().union(*(attached for _, attached in answers if attached))
 
-    return attach_pending(id_indexes)
+
+def _announce_consent(citizen: Citizen, kind: str, reason: str) -> None:
+    consent_changed.send(current_app._get_current_object(), citizen_id=citizen.id, kind=kind, reason=reason)
 
 
 def set_consent(citizen: Citizen, kind: str, grant: bool) -> None:
@@ -38,5 +45,5 @@ def set_consent(citizen: Citizen, kind: str, grant: bool) -> None:
     if changed:
         audit.log(citizen.id, "consent.grant" if grant else "consent.withdraw", "窗口办理授权", {"kind": kind})
     db.session.commit()
-    if changed and kind == "scoring":
-        scoring.recompute_citizen(citizen, reason="授权变更")
+    if changed:
+        _announce_consent(citizen, kind, "授权变更")

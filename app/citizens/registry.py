@@ -10,7 +10,8 @@ SQLite), so memory does not grow with the file. The merge is then a few set-base
   import last wrote tells, so an unchanged re-import writes nothing);
 * people an earlier import listed and this one does not are marked ``unlisted`` (a full registry extract only;
   ``snapshot=False`` for a partial file). Nobody is deleted: records, scores and history stay;
-* records departments pushed before these people were registered are attached (``records.attach_pending``).
+* records departments pushed before these people were registered are attached (``citizens_registered``, to which
+  app/records listens).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from app.audit import service as audit
 from app.bulk import copy_rows
+from app.citizens.counter import attach_held_records
 from app.citizens.service import ID_PURPOSE, PHONE_PURPOSE, validate_registration
 from app.errors import ApiError
 from app.extensions import db
@@ -166,9 +168,7 @@ def import_registry(rows: Iterable[tuple[int, dict]], *, snapshot: bool = True, 
     report.unchanged = report.rows - report.added - report.updated
     audit.log(None, "citizens.import", "人口库导入", report.as_dict())
     db.session.commit()
-    from app.records.service import attach_pending
-
-    report.attached_citizens = len(attach_pending())
+    report.attached_citizens = len(attach_held_records(None))
     return report
 
 

@@ -12,11 +12,14 @@ from app.citizens.models import CONSENT_KINDS, Citizen, Consent
 from app.errors import ApiError
 from app.extensions import db
 from app.security.pii import mask_id_number, mask_phone, vault
+from app.security.rotation import encrypted_column
 from app.signals import notify_consent_withdrawn
 from app.timeutil import city_today, utcnow
 
 ID_PURPOSE = b"resident-id"
 PHONE_PURPOSE = b"phone"
+encrypted_column(Citizen, "id_cipher", ID_PURPOSE)
+encrypted_column(Citizen, "phone_cipher", PHONE_PURPOSE)
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 CONSENT_NAMES = {"scoring": "信用评分授权", "partner_sharing": "城市互认共享授权", "raw_score_sharing": "分值共享授权"}

@@ -18,12 +18,14 @@ Checks, in order (the first that fails is the answer): format (``malformed``), t
 ``partner_suspended``), the key (``unknown_key``; an unknown kid refetches their JWKS, throttled), the signature
 (``bad_signature``), the audience (``wrong_audience``), the expiry (``expired``), the revocation list pulled from
 the partner (``attestation_revoked``). An issuer not in our registry is ``partner_unknown`` for both kinds.
+
+Benefits, below us, calls these through the checker registered in ``benefits.visitors`` and gets a
+``benefits.visitors.PartnerHolder`` back.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import exists, select
@@ -35,32 +37,13 @@ from app.partners.attestations import legacy_jws_allowed
 from app.partners.models import Partner, PulledRevocation
 from app.security.key_windows import jwk_window_allows
 from app.security.signing import keyring
-from benefits import codes
+from benefits import codes, visitors
+from benefits.visitors import PartnerHolder
 from score_model.partners import ScaleError
 
 _SUBJECT = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _JTI = re.compile(r"^[A-Za-z0-9_-]{8,56}$")
 _CITY = re.compile(r"^\d{6}$")
-
-
-@dataclass(frozen=True)
-class PartnerHolder:
-    """What a merchant's verification learns of a partner city's citizen."""
-
-    partner_id: int
-    city_code: str
-    city_name: str
-    score_name: str
-    kind: str  # attestation | credit_code
-    jti: str
-    subject: str
-    level: int  # on our ladder
-    expires_at: int
-
-    @property
-    def code_id(self) -> str:
-        """The redemption's single-use key: the issuer's city in front, so no issuer can collide with another."""
-        return f"{self.city_code}:{self.jti}"
 
 
 def is_partner_token(token: str) -> bool:
@@ -268,3 +251,7 @@ def verify_token(token: str, now: float) -> PartnerHolder:
     if sdjwt.looks_like_sd_jwt(token):
         return _sd_jwt_vc(token, now)
     return _attestation(token, now)
+
+
+# benefits.verification knows partner cities only through this (registered when this module is imported).
+visitors.register_checker(is_partner_token, verify_token)

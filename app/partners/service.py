@@ -23,6 +23,7 @@ from app.extensions import db, kv
 from app.partners import client, jws
 from app.partners.models import Partner
 from app.security.pii import vault
+from app.security.rotation import encrypted_column
 from app.security.signing import b64url
 from app.timeutil import utcnow
 from score_model.partners import PartnerScale, ScaleError, build_scale
@@ -30,6 +31,7 @@ from score_model.partners import PartnerScale, ScaleError, build_scale
 log = logging.getLogger(__name__)
 
 PSEUDONYM_KEY_PURPOSE = b"partner-pseudonym-key"
+encrypted_column(Partner, "pseudonym_key_cipher", PSEUDONYM_KEY_PURPOSE)
 PLACEHOLDER_NOTE = "未公开——需与对方城市确认"
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 from flask import after_this_request, current_app, has_request_context
 from sqlalchemy import and_, case, func, insert, select, update
@@ -35,8 +36,9 @@ from app.partners.models import (
     ReceiptOutbox,
     ReconciliationReport,
 )
+from app.signals import partner_redeemed, partner_redemption_cancelled, partner_redemptions_committed
 from app.timeutil import city_today, utcnow
-from benefits.models import Merchant, Offer, Redemption, Scene, Subject
+from benefits import visitors
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +92,34 @@ def deliver_after_response(partner_id: int) -> None:
         send()
 
 
-def _receipt_rows(partner_id: int, limit: int):
-    return db.session.execute(
-        select(_OUTBOX.c.id.label("outbox_id"), _OUTBOX.c.token_kind, Redemption.ref, Redemption.code_id,
-               Redemption.partner_subject, Redemption.city_day, Redemption.redeemed_at, Redemption.cancelled_at,
-               Scene.code.label("scene_code"), Scene.name.label("scene_name"), Merchant.name.label("merchant_name"),
-               Offer.title)
-        .join(Redemption, Redemption.id == _OUTBOX.c.redemption_id)
-        .join(Offer, Offer.id == Redemption.offer_id).join(Scene, Scene.id == Offer.scene_id)
-        .join(Merchant, Merchant.id == Redemption.merchant_id)
+# What benefits announces of a partner citizen's redemption (app/signals.py): the receipt is queued in the
+# redemption's transaction and sent once the merchant has its answer.
+
+def _on_partner_redeemed(_app, connection, holder: visitors.PartnerHolder, redemption_id: int, **_) -> None:
+    queue_receipt(connection, holder.partner_id, redemption_id, holder.kind)
+
+
+def _on_partner_redemption_cancelled(_app, redemption_id: int, **_) -> None:
+    requeue_receipt(redemption_id)
+
+
+def _on_partner_redemptions_committed(_app, partner_id: int, **_) -> None:
+    deliver_after_response(partner_id)
+
+
+partner_redeemed.connect(_on_partner_redeemed)
+partner_redemption_cancelled.connect(_on_partner_redemption_cancelled)
+partner_redemptions_committed.connect(_on_partner_redemptions_committed)
+
+
+def _receipt_rows(partner_id: int, limit: int) -> list[SimpleNamespace]:
+    pending = db.session.execute(
+        select(_OUTBOX.c.id, _OUTBOX.c.token_kind, _OUTBOX.c.redemption_id)
         .where(_OUTBOX.c.partner_id == partner_id, _OUTBOX.c.delivered_at.is_(None))
         .order_by(_OUTBOX.c.id).limit(limit)).all()
+    details = visitors.receipt_details([row.redemption_id for row in pending])
+    return [SimpleNamespace(outbox_id=row.id, token_kind=row.token_kind, **details[row.redemption_id]._mapping)
+            for row in pending]
 
 
 def _receipt(row) -> dict:
@@ -161,7 +180,7 @@ def _citizen_for(partner: Partner, receipt: dict) -> tuple[int | None, str | Non
         if row.subject != receipt["sub"]:
             return None, "subject_mismatch"
         return row.citizen_id, None
-    citizen_id = db.session.scalar(select(Subject.citizen_id).where(Subject.subject == receipt["sub"]))
+    citizen_id = visitors.citizen_of_subject(receipt["sub"])
     return (citizen_id, None) if citizen_id is not None else (None, "unknown_subject")
 
 
@@ -216,11 +235,7 @@ def _accept_receipts(partner: Partner, receipts: list[dict]) -> dict:
 
 def settlement_counts(partner: Partner, day: date) -> dict:
     """Redemptions here on ``day`` by ``partner``'s citizens (net of cancellations), by scene: what they ask us."""
-    rows = db.session.execute(
-        select(Scene.code, Scene.name, func.count()).select_from(Redemption)
-        .join(Offer, Offer.id == Redemption.offer_id).join(Scene, Scene.id == Offer.scene_id)
-        .where(Redemption.partner_id == partner.id, Redemption.city_day == day, Redemption.cancelled_at.is_(None))
-        .group_by(Scene.code, Scene.name).order_by(Scene.code)).all()
+    rows = visitors.partner_redemption_counts(partner.id, day)
     scenes = [{"scene": code, "scene_name": name, "count": count} for code, name, count in rows]
     return {"date": day, "city_code": current_app.config["CITY_CODE"], "partner": partner.city_code,
             "scenes": scenes, "total": sum(s["count"] for s in scenes)}

@@ -3,6 +3,7 @@ from flask_smorest import Blueprint
 
 from app.auth.guards import department_required, staff_required
 from app.records import imports, service
+from app.records.catalog import rules
 from app.records.schemas import (
     BatchRequestSchema,
     BatchResultSchema,
@@ -13,7 +14,6 @@ from app.records.schemas import (
     StatusChangeSchema,
 )
 from app.request_guard import checks_own_text
-from app.scoring import service as scoring
 
 blp = Blueprint("records", __name__, url_prefix="/api/v1", description="信用信息目录与部门归集")
 
@@ -24,7 +24,7 @@ DEPARTMENT_AUTH = [{"departmentKey": []}]
 @blp.response(200, CatalogEntrySchema(many=True))
 @blp.doc(summary="公共信用信息目录（规则版本见 X-Rules-Version）")
 def catalog():
-    return list(scoring.rules().catalog.values()), 200, {"X-Rules-Version": scoring.rules().version}
+    return list(rules().catalog.values()), 200, {"X-Rules-Version": rules().version}
 
 
 @blp.route("/records/batch", methods=["POST"])

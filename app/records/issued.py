@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from app.audit import service as audit
 from app.citizens.models import Citizen
 from app.extensions import db
+from app.records.catalog import rules
 from app.records.models import Department, Record
-from app.scoring import service as scoring
 from app.signals import records_landed
 
 CREDIT_CENTRE_NAME = "信用中心"
@@ -38,7 +38,7 @@ def credit_centre() -> Department:
 def issue(citizen_id: int, type_code: str, external_id: str, occurred_at: date, *, summary: str,
           quantity: int = 1) -> Record:
     """Add one record from the credit centre, or return the one already issued under ``external_id``."""
-    if type_code not in scoring.rules().catalog:
+    if type_code not in rules().catalog:
         raise ValueError(f"{type_code} is not in the catalog")
     department = credit_centre()
     existing = db.session.scalar(select(Record).where(Record.department_id == department.id,

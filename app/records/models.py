@@ -5,38 +5,12 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.auth.models import Department, DepartmentKey  # noqa: F401  (moved to app/auth; kept importable here)
 from app.extensions import db
 from app.security.secrets_util import new_ref
 from app.timeutil import UTCDateTime, utcnow
 
 RECORD_STATUSES = ("active", "disputed", "repaired", "revoked", "expired")
-
-
-class Department(db.Model):
-    """A data-providing department (法院, 公安, 市场监管 …) and the catalog record types it owns."""
-
-    __tablename__ = "department"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(64))
-    record_types: Mapped[list[str]] = mapped_column(JSON, default=list)
-    active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    keys: Mapped[list[DepartmentKey]] = relationship(back_populates="department")
-
-
-class DepartmentKey(db.Model):
-    __tablename__ = "department_key"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"))
-    key_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    department: Mapped[Department] = relationship(back_populates="keys")
 
 
 class Record(db.Model):

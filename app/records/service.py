@@ -20,10 +20,10 @@ from app.citizens.models import Citizen
 from app.citizens.service import id_index
 from app.errors import ApiError
 from app.extensions import db
+from app.records.catalog import rules
 from app.records.models import Department, PendingRecord, Record
-from app.scoring import service as scoring
 from app.security.secrets_util import new_ref
-from app.signals import records_landed
+from app.signals import citizens_registered, records_changed, records_landed
 from app.storable import contains_unstorable
 from app.timeutil import city_today, utcnow
 
@@ -151,7 +151,7 @@ def _clean(index: int, row, department: Department, catalog, today: date) -> Cle
 
 
 def catalog_grades(type_code: str) -> tuple[str, ...]:
-    score_rules = scoring.rules()
+    score_rules = rules()
     return tuple(score_rules.grades) if score_rules.catalog[type_code].is_evaluation else ()
 
 
@@ -182,7 +182,7 @@ def _ingest_once(department: Department, rows: list, source: str, recompute_inli
     if len(rows) > limit:
         raise ApiError(413, "batch_too_large", f"每批最多 {limit} 条记录，请分批提交。")
     result = BatchResult(record_refs=[None] * len(rows))
-    today, catalog = city_today(), scoring.rules().catalog
+    today, catalog = city_today(), rules().catalog
     clean: list[CleanRow] = []
     seen: set[str] = set()
 
@@ -265,12 +265,19 @@ def _ingest_once(department: Department, rows: list, source: str, recompute_inli
                      {"department": department.code, "source": source})
     db.session.commit()
     if touched:
-        if recompute_inline and len(touched) <= current_app.config["BATCH_INLINE_RECOMPUTE_MAX"]:
-            scoring.recompute("changed", citizen_ids=sorted(touched))
+        if (recompute_inline and len(touched) <= current_app.config["BATCH_INLINE_RECOMPUTE_MAX"]
+                and _announce_changed(sorted(touched))):
             result.recompute = "done"
         else:
             result.recompute = "queued"
     return result
+
+
+def _announce_changed(citizen_ids: list[int]) -> bool:
+    """After the commit: the scores of these citizens (marked for rescoring) should follow now. True when a layer
+    above (app/scoring) rescored them; otherwise the recompute job picks up the marks."""
+    answers = records_changed.send(current_app._get_current_object(), citizen_ids=citizen_ids)
+    return any(answer for _, answer in answers)
 
 
 def _announce_landed(refs: list[str]) -> None:
@@ -379,9 +386,10 @@ def change_status(ref: str, status: str, reason: str) -> Record:
     previous = record.status
     record.status = status
     citizen = db.session.get(Citizen, record.citizen_id)
+    citizen.needs_recompute = True
     audit.log(citizen.id, "record.status", reason, {"record": record.ref, "from": previous, "to": status})
     db.session.commit()
-    scoring.recompute_citizen(citizen)
+    _announce_changed([citizen.id])
     return record
 
 
@@ -450,3 +458,10 @@ def get_record_by_id(record_id: int) -> Record:
     if record is None:
         raise ApiError(404, "record_not_found", "未找到该信用记录。")
     return record
+
+
+def _on_citizens_registered(_app, id_indexes: list[str] | None, **_) -> set[int]:
+    return attach_pending(id_indexes)
+
+
+citizens_registered.connect(_on_citizens_registered)

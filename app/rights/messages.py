@@ -3,12 +3,18 @@
 ``post_message`` writes a row in the caller's transaction and, when the citizen subscribed to the notice's
 template, an outbox row (``wechat_echo``). ``deliver_pending`` sends due echoes through wechatpy
 (``send_subscribe_message``); a failed send is retried with back-off and never touches the message itself.
+
+WeChat is reached through what the mini-program's edge registers at start (``register_wechat_sender``, from
+``miniprogram_api/echo.py``): who a citizen is there and a client. A domain does not import an edge.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import requests
 from flask import current_app
@@ -154,19 +160,30 @@ def _payload(message: Message) -> dict:
             "time3": {"value": when}}
 
 
-def _openid(citizen_id: int) -> str | None:
-    from miniprogram_api.models import WeChatAccount
+@dataclass(frozen=True)
+class WeChatSender:
+    openid_of: Callable[[int], str | None]  # the citizen's mini-program openid, None when they have not bound one
+    client: Callable[[], Any]  # a wechatpy client (``.wxa.send_subscribe_message``)
 
-    return db.session.scalar(select(WeChatAccount.openid).where(
-        WeChatAccount.citizen_id == citizen_id, WeChatAccount.app_kind == "mp"))
+
+_senders: list[WeChatSender] = []
+
+
+def register_wechat_sender(openid_of: Callable[[int], str | None], client: Callable[[], Any]) -> None:
+    _senders[:] = [WeChatSender(openid_of, client)]
+
+
+def _openid(citizen_id: int) -> str | None:
+    return _senders[0].openid_of(citizen_id)
 
 
 def deliver_pending(limit: int = 200, now: datetime | None = None) -> dict:
     """Send due echoes (one claim per row: a conditional UPDATE, so two senders never send one twice)."""
-    from miniprogram_api.wechat import mp_client
-
     now = now or utcnow()
     counts = {"sent": 0, "retry": 0, "failed": 0}
+    if not _senders:
+        return counts  # no WeChat edge in this process: the echoes wait for one
+    mp_client = _senders[0].client
     due = list(db.session.scalars(select(WeChatEcho.id).where(
         WeChatEcho.state == "pending", WeChatEcho.next_attempt_at <= now).order_by(WeChatEcho.id).limit(limit)))
     client = None

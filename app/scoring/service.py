@@ -19,21 +19,18 @@ from app.citizens.models import Citizen
 from app.citizens.service import has_consent, scoring_consent_clause
 from app.errors import ApiError
 from app.extensions import db
+from app.records.catalog import rules
 from app.records.models import Record
 from app.scoring import streaming
 from app.scoring.models import Score, ScoreHistory
-from app.signals import notify_scores_changed
+from app.signals import consent_changed, notify_scores_changed, records_changed
 from app.timeutil import city_today, utcnow
-from score_model import RecordInput, Rules, ScoreResult, compute_score, compute_totals, load_rules, next_change
+from score_model import RecordInput, Rules, ScoreResult, compute_score, compute_totals, next_change
 
 # department_id is the record's source: incident ids are scoped to the department that sent them.
 _RECORD_COLUMNS = (Record.citizen_id, Record.ref, Record.type_code, Record.status, Record.occurred_at,
                    Record.expires_at, Record.incident_id, Record.grade, Record.quantity, Record.department_id)
 _SCORE_FIELDS = ("total", "public", "law", "commitment", "honour", "level")
-
-
-def rules() -> Rules:
-    return load_rules(current_app.config["RULES_VERSION"])
 
 
 def id_in(column, ids: list[int]):
@@ -306,3 +303,19 @@ def score_file(citizen: Citizen) -> dict:
         "hints": explanation.hints,
         "history": history(citizen),
     }
+
+
+# What the layers below announce (app/signals.py), right after their commit: the score follows at once.
+
+def _on_records_changed(_app, citizen_ids: list[int], **_) -> bool:
+    recompute("changed", citizen_ids=citizen_ids)
+    return True
+
+
+def _on_consent_changed(_app, citizen_id: int, kind: str, reason: str, **_) -> None:
+    if kind == "scoring":
+        recompute_citizen(db.session.get(Citizen, citizen_id), reason=reason)
+
+
+records_changed.connect(_on_records_changed)
+consent_changed.connect(_on_consent_changed)

@@ -22,15 +22,19 @@ class RotationStats:
     changed_meanwhile: int = 0
 
 
-def _columns():
-    # (model, column name, AES-GCM purpose): every value PiiVault encrypts.
-    from app.citizens.models import Citizen
-    from app.citizens.service import ID_PURPOSE, PHONE_PURPOSE
-    from app.partners.models import Partner
-    from app.partners.service import PSEUDONYM_KEY_PURPOSE
+# (model, column name, AES-GCM purpose): every value PiiVault encrypts, declared by the package that owns it.
+_ENCRYPTED: list[tuple[type, str, bytes]] = []
 
-    return [(Citizen, "id_cipher", ID_PURPOSE), (Citizen, "phone_cipher", PHONE_PURPOSE),
-            (Partner, "pseudonym_key_cipher", PSEUDONYM_KEY_PURPOSE)]
+
+def encrypted_column(model: type, name: str, purpose: bytes) -> None:
+    """Declare a column PiiVault encrypts, so a rotation rewrites it. Called where the column's package defines its
+    purpose (app/citizens, app/partners): app/security sits below every domain and does not import them."""
+    if (model, name, purpose) not in _ENCRYPTED:
+        _ENCRYPTED.append((model, name, purpose))
+
+
+def _columns():
+    return list(_ENCRYPTED)
 
 
 def _chunks(model, chunk_size: int) -> Iterator[list[int]]:

@@ -95,7 +95,8 @@ def test_history_is_chart_ready_for_the_last_twelve_months(app, client, bound, c
     from miniprogram_api.models import WeChatAccount
 
     headers = bound("wang")
-    now = datetime.now(UTC)
+    # Noon in the city: the two entries of one day stay on that day whatever the hour the test runs.
+    now = datetime.now(CITY_TZ).replace(hour=12, minute=0, second=0, microsecond=0).astimezone(UTC)
     with app.app_context():
         citizen_id = db.session.scalar(db.select(WeChatAccount.citizen_id).where(WeChatAccount.openid.like("%wang%")))
 

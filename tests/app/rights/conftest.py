@@ -12,6 +12,7 @@ from PIL import Image
 
 from app.extensions import db
 from app.rights import calendar
+from app.timeutil import city_today
 from tests.factories import bearer, gen_citizen, gen_department, new_id_number, staff_headers
 from tests.miniprogram_api.conftest import _plain_id, auth, login
 
@@ -58,7 +59,7 @@ class Rights:
                key: str | None = None, **extra) -> str:
         _, id_number, _ = self.people[person]
         row = {"external_id": f"r-{next(self._numbers)}", "id_number": id_number, "type_code": type_code,
-               "occurred_at": (date.today() - timedelta(days=days_ago)).isoformat(), **extra}
+               "occurred_at": (city_today() - timedelta(days=days_ago)).isoformat(), **extra}
         response = self.client.post("/api/v1/records", json=row, headers=bearer(key or self.key))
         assert response.status_code == 200, response.get_json()
         return response.get_json()["ref"]

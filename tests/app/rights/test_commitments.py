@@ -9,6 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.rights.commitment_models import Commitment
+from app.timeutil import city_today
 from tests.factories import bearer, gen_department
 
 
@@ -68,7 +69,7 @@ def test_what_if_then_make_then_broken_by_a_matching_violation(rights, tourism):
     assert body["delta"] == 15 and body["after"]["total"] == before + 15
     assert body["dimension_deltas"]["commitment"] == 15
     assert body["after"]["level_name"]
-    assert body["effective_on"] == (date.today() + timedelta(days=365)).isoformat()
+    assert body["effective_on"] == (city_today() + timedelta(days=365)).isoformat()
     assert rights.score() == before  # nothing stored
 
     made = make(rights)
@@ -103,19 +104,19 @@ def test_a_violation_of_another_kind_or_before_the_period_does_not_break(rights,
 def test_kept_when_the_period_ends_and_the_daily_job_runs_for_that_date(app, rights, runner):
     chen = rights.bind("chen")
     ref = make(rights, "CIVIL_ENV", headers=chen).get_json()["ref"]
-    set_dates(app, ref, date.today() - timedelta(days=365))
+    set_dates(app, ref, city_today() - timedelta(days=365))
     before = rights.score(chen)
-    day_before = (date.today() - timedelta(days=1)).isoformat()
+    day_before = (city_today() - timedelta(days=1)).isoformat()
     result = runner.invoke(args=["commitments", "settle", "--date", day_before])
     assert "0 kept" in result.output
     assert mine(rights, chen)[0]["status"] == "active"
-    result = runner.invoke(args=["commitments", "settle", "--date", date.today().isoformat()])
+    result = runner.invoke(args=["commitments", "settle", "--date", city_today().isoformat()])
     assert result.exit_code == 0 and "1 kept, 0 broken" in result.output
     kept = mine(rights, chen)[0]
     assert kept["status"] == "kept" and kept["status_name"] == "已履约"
     assert rights.score(chen) == before + 15
     assert any(m["kind"] == "commitment_kept" for m in rights.messages(chen))
-    again = runner.invoke(args=["commitments", "settle", "--date", date.today().isoformat()])
+    again = runner.invoke(args=["commitments", "settle", "--date", city_today().isoformat()])
     assert "0 kept, 0 broken" in again.output  # idempotent
     assert rights.score(chen) == before + 15
 
@@ -123,7 +124,7 @@ def test_kept_when_the_period_ends_and_the_daily_job_runs_for_that_date(app, rig
 def test_the_daily_job_breaks_a_commitment_whose_breaking_record_was_missed(app, rights, tourism, runner):
     ref = make(rights).get_json()["ref"]
     rights.report("wang", "LA_UNCIVIL_TOURISM", days_ago=30, key=tourism)  # occurred before: does not break
-    set_dates(app, ref, date.today() - timedelta(days=60))  # … but the period really started 60 days ago
+    set_dates(app, ref, city_today() - timedelta(days=60))  # … but the period really started 60 days ago
     runner.invoke(args=["commitments", "settle"])
     assert mine(rights)[0]["status"] == "broken"
 
@@ -172,7 +173,7 @@ def test_what_if_combines_a_repair_an_expiry_and_a_commitment(rights):
                    {"kind": "make_commitment", "type": "CIVIL_ENV"}).get_json()
     assert [c["points"] for c in body["changes"]] == [80, 30, 15]
     assert body["delta"] == 125
-    assert body["changes"][1]["effective_on"] == (date.today() + timedelta(days=65)).isoformat()
+    assert body["changes"][1]["effective_on"] == (city_today() + timedelta(days=65)).isoformat()
 
 
 def test_department_registers_a_notify_commitment_and_reports_it_false(app, rights, client):

@@ -1,11 +1,12 @@
 """The demo city has commitments and voluntary reports in every state, and its credentials say how to try them."""
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from app.extensions import db
 from app.rights.commitment_models import Commitment, VoluntaryReport
+from app.timeutil import city_today
 
 
 def test_demo_seed_has_commitments_in_every_state_and_the_period_end_works(app, runner):
@@ -22,6 +23,6 @@ def test_demo_seed_has_commitments_in_every_state_and_the_period_end_works(app, 
     assert sources == {"citizen", "department", "repair"}
     assert reports == {"submitted", "accepted", "rejected"}
 
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (city_today() + timedelta(days=1)).isoformat()
     settled = runner.invoke(args=["commitments", "settle", "--date", tomorrow])
     assert f"{len(entry['due_tomorrow'])} kept" in settled.output

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from app.rights import calendar
+from app.timeutil import city_today
 
 
 def types(rights):
@@ -13,7 +14,7 @@ def types(rights):
 
 
 def submit(rights, headers=None, **overrides):
-    body = {"type": "HN_BLOOD_DONATION", "occurred_at": (date.today() - timedelta(days=20)).isoformat(),
+    body = {"type": "HN_BLOOD_DONATION", "occurred_at": (city_today() - timedelta(days=20)).isoformat(),
             "issuer": "绍兴市中心血站", "certificate_no": "330600-2026-0815",
             "commitment_version": types(rights)["commitment_version"], "commitment_accepted": True, **overrides}
     return rights.client.post("/mp/v1/me/voluntary-reports", headers=headers or rights.citizen, json=body)
@@ -28,7 +29,7 @@ def test_report_verify_and_count(app, rights):
     assert response.status_code == 201, response.get_json()
     report = response.get_json()
     with app.app_context():
-        expected = calendar.add_working_days(date.today(), 3).date
+        expected = calendar.add_working_days(city_today(), 3).date
     assert (report["state"], report["state_name"], report["deadline"]) == ("submitted", "待核实", expected.isoformat())
 
     queue = rights.client.get("/api/v1/voluntary-reports", headers=rights.staff).get_json()["items"]
@@ -63,8 +64,8 @@ def test_refusals(rights):
         (submit(rights, type="XX_NOTHING"), 404, "record_type_unknown"),
         (submit(rights, commitment_version="2020.1"), 409, "commitment_text_outdated"),
         (submit(rights, commitment_accepted=False), 422, "commitment_not_accepted"),
-        (submit(rights, occurred_at=(date.today() + timedelta(days=2)).isoformat()), 422, "impossible_date"),
-        (submit(rights, occurred_at=(date.today() - timedelta(days=2000)).isoformat()), 422, "record_too_old"),
+        (submit(rights, occurred_at=(city_today() + timedelta(days=2)).isoformat()), 422, "impossible_date"),
+        (submit(rights, occurred_at=(city_today() - timedelta(days=2000)).isoformat()), 422, "record_too_old"),
         (submit(rights, type="HN_HONOUR_CITY", quantity=3), 422, "quantity_not_applicable"),
         (submit(rights, issuer=""), 422, "validation_error"),
     ]
