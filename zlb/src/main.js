@@ -1,0 +1,20 @@
+import { createApp } from 'vue'
+import 'vant/lib/index.css'
+import './style.css'
+import Vant from 'vant'
+import App from './App.vue'
+import { router } from './router.js'
+import { uiStyle } from './bridge.js'
+import { whenSignedOut } from './api.js'
+
+// 长辈版: the container says 'elder'; every size is in rem (postcss-pxtorem), so the root font size scales
+// type and touch targets together.
+function applyUiStyle(style) {
+  document.documentElement.dataset.ui = style
+}
+
+whenSignedOut(() => router.replace({ name: 'start', query: { next: router.currentRoute.value.fullPath } }))
+
+uiStyle().then(applyUiStyle).finally(() => {
+  createApp(App).use(router).use(Vant).mount('#app')
+})
