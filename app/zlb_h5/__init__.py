@@ -23,12 +23,14 @@ STANDIN_SCRIPTS = Path(__file__).parent / "standin"
 MISSING_BUILD = ("The 浙里办 H5 is not built: run `(cd zlb && npm ci && npm run build)` in {root} (the README's "
                  "install command does).")
 
-# The app's own files only; Vant sets inline style attributes (hence 'unsafe-inline' for styles, never scripts).
+# The app's own files only; Vant sets inline style attributes (hence 'unsafe-inline' for styles, never scripts)
+# and embeds its icon font as a data: URI.
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
+    "font-src 'self' data:",
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
