@@ -89,6 +89,9 @@ class Config:
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR")  # None: <instance>/evidence
     EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_BYTES", 2 * 1024 * 1024)
     EVIDENCE_MAX_FILES = _env_int("EVIDENCE_MAX_FILES", 6)
+    # Images uploaded one at a time (the apps) until a filing cites them: an unused one is deleted after this long.
+    EVIDENCE_UPLOAD_TTL_SECONDS = _env_int("EVIDENCE_UPLOAD_TTL_SECONDS", 24 * 3600)
+    EVIDENCE_UPLOADS_PENDING_MAX = _env_int("EVIDENCE_UPLOADS_PENDING_MAX", 20)
     # WeChat subscription-message (订阅消息) template ids echoing the message centre.
     WECHAT_TEMPLATE_RECORD_NOTICE = os.environ.get("WECHAT_TEMPLATE_RECORD_NOTICE", "demo-tpl-record-notice")
     WECHAT_TEMPLATE_CASE_RESULT = os.environ.get("WECHAT_TEMPLATE_CASE_RESULT", "demo-tpl-case-result")

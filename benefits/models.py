@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -80,6 +81,9 @@ class Branch(db.Model):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("benefit_merchant.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     address: Mapped[str | None] = mapped_column(String(200))
+    # GCJ-02 (what WeChat's wx.getLocation and Chinese maps give), degrees; both or neither.
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

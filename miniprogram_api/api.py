@@ -11,6 +11,7 @@ from miniprogram_api.schemas import (
     MpAuditPageSchema,
     MpBindingRequestSchema,
     MpBindingSchema,
+    MpClientSettingsSchema,
     MpConsentsSchema,
     MpHintsSchema,
     MpHistorySchema,
@@ -35,6 +36,13 @@ def _document_citizen_token(state) -> None:
     api = state.app.extensions["flask-smorest"]["blp_name_to_api"][blp.name]
     api.spec.components.security_scheme("citizenToken", {
         "type": "http", "scheme": "bearer", "description": "POST /mp/v1/session 取得的 access_token"})
+
+
+@blp.route("/client-settings")
+@blp.response(200, MpClientSettingsSchema)
+@blp.doc(summary="小程序的配置：订阅消息模板、授权书文本及版本、证明材料限制、信用码有效期（无需登录）")
+def client_settings():
+    return service.client_settings()
 
 
 @blp.route("/session", methods=["POST"])

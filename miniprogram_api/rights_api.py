@@ -7,11 +7,13 @@ from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
-from app.rights import cases, evidence, messages, objections, repairs
+from app.rights import cases, evidence, messages, objections, repairs, uploads
 from app.rights.api import evidence_response
 from app.rights.schemas import (
     CasePageSchema,
     CaseSchema,
+    EvidenceUploadFormSchema,
+    EvidenceUploadSchema,
     MarkReadResultSchema,
     MarkReadSchema,
     MessagePageSchema,
@@ -19,7 +21,9 @@ from app.rights.schemas import (
     MessageSchema,
     MyCaseQuerySchema,
     ObjectionFormSchema,
+    ObjectionJsonSchema,
     RepairFormSchema,
+    RepairJsonSchema,
     RepairPreviewQuerySchema,
     RepairPreviewSchema,
     SubscribeSchema,
@@ -35,16 +39,28 @@ class MultipartParser(FlaskParser):
     single schema (webargs' ``form`` and ``files`` locations each see half of it, and two body arguments cannot
     be documented as the one OpenAPI 3 ``requestBody`` the request is)."""
 
-    __location_map__ = dict(multipart="load_multipart", **FlaskParser.__location_map__)
+    __location_map__ = dict(multipart="load_multipart", filing="load_filing", **FlaskParser.__location_map__)
 
     def load_multipart(self, req, schema):
         return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
+    def load_filing(self, req, schema):
+        """A filing comes as multipart/form-data (files in it) or as JSON citing uploaded images by id."""
+        if req.mimetype == "application/json" or req.mimetype.endswith("+json"):
+            return self.load_json(req, schema)
+        return self.load_multipart(req, schema)
 
 
 class MultipartBlueprint(Blueprint):
     ARGUMENTS_PARSER = MultipartParser()
     DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
-                                             "multipart": "multipart/form-data"}
+                                             "multipart": "multipart/form-data", "filing": "multipart/form-data"}
+
+
+def json_alternative(schema) -> dict:
+    """The ``application/json`` half of a filing's request body, merged into the one OpenAPI requestBody whose
+    ``multipart/form-data`` half ``@blp.arguments(..., location="filing")`` documents."""
+    return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
 
 
 blp = MultipartBlueprint("mp_rights", __name__, url_prefix="/mp/v1/me",
@@ -57,15 +73,26 @@ def _case(case) -> dict:
     return cases.describe(case, detail=True, audience="citizen")
 
 
+@blp.route("/evidence", methods=["POST"])
+@citizen_required()
+@blp.arguments(EvidenceUploadFormSchema, location="multipart")
+@blp.response(201, EvidenceUploadSchema)
+@blp.doc(summary="上传一张证明材料图片（multipart/form-data 的 file 字段，wx.uploadFile 一次一张）：得到 evidence_id，"
+                 "提交异议、修复、自愿注册时引用；未引用的图片一天后删除", security=CITIZEN_AUTH)
+def upload_evidence(form):
+    return uploads.describe(uploads.upload(g.citizen.id, form["file"]))
+
+
 @blp.route("/objections", methods=["POST"])
 @citizen_required()
-@blp.arguments(ObjectionFormSchema, location="multipart")
+@blp.arguments(ObjectionFormSchema, location="filing")
 @blp.response(201, CaseSchema)
-@blp.doc(summary="对本人的一条信用记录提出异议（multipart/form-data，可附证明材料图片）；该记录随即暂停计分",
-         security=CITIZEN_AUTH)
+@blp.doc(summary="对本人的一条信用记录提出异议（multipart/form-data 附图片，"
+                 "或 JSON 以 evidence_ids 引用已上传的图片）；该记录随即暂停计分",
+         security=CITIZEN_AUTH, **json_alternative(ObjectionJsonSchema))
 def file_objection(form):
     case = objections.file(g.citizen.id, form["record"], form["reason_code"], form["reason_text"],
-                           form["evidence"])
+                           form.get("evidence", []), form["evidence_ids"])
     messages.deliver_soon()
     return _case(case)
 
@@ -89,12 +116,13 @@ def repair_preview(query):
 
 @blp.route("/repairs", methods=["POST"])
 @citizen_required()
-@blp.arguments(RepairFormSchema, location="multipart")
+@blp.arguments(RepairFormSchema, location="filing")
 @blp.response(201, CaseSchema)
-@blp.doc(summary="申请信用修复（multipart/form-data）：履行证明图片 + 签署信用修复承诺书", security=CITIZEN_AUTH)
+@blp.doc(summary="申请信用修复（multipart/form-data 附图片，或 JSON 以 evidence_ids 引用已上传的图片）："
+                 "履行证明图片 + 签署信用修复承诺书", security=CITIZEN_AUTH, **json_alternative(RepairJsonSchema))
 def apply_repair(form):
     case = repairs.apply(g.citizen.id, form["record"], form["statement"], form["commitment_version"],
-                         form["commitment_accepted"], form["evidence"])
+                         form["commitment_accepted"], form.get("evidence", []), form["evidence_ids"])
     messages.deliver_soon()
     return _case(case)
 

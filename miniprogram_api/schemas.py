@@ -179,3 +179,34 @@ class MpAuditItemSchema(Schema):
 
 class MpAuditPageSchema(MpPageSchema):
     items = fields.List(fields.Nested(MpAuditItemSchema))
+
+
+class MpTemplateSchema(Schema):
+    kind = fields.String(metadata={"description": "用途：record_notice 信用信息告知 / case_result 办理结果 / "
+                                                  "reminder 到期提醒（POST /me/message-subscriptions 的 templates "
+                                                  "填这里的 kind）"})
+    name = fields.String()
+    template_id = fields.String(metadata={"description": "wx.requestSubscribeMessage 的 tmplIds"})
+
+
+class MpConsentTextSchema(Schema):
+    kind = fields.String(validate=validate.OneOf(CONSENT_KINDS))
+    name = fields.String()
+    version = fields.String(metadata={"description": "授权书文本版本"})
+    text = fields.String(metadata={"description": "授权书全文"})
+
+
+class MpEvidenceLimitsSchema(Schema):
+    max_files = fields.Integer(metadata={"description": "一份申请最多几张图片"})
+    max_bytes = fields.Integer(metadata={"description": "单张图片最大字节数"})
+    content_types = fields.List(fields.String(), metadata={"description": "接受的图片类型（按文件内容判断）"})
+    types = fields.List(fields.String(), metadata={"description": "同 content_types"})
+    upload_ttl_seconds = fields.Integer(metadata={"description": "逐张上传的图片多久内须被引用，过期删除"})
+
+
+class MpClientSettingsSchema(Schema):
+    subscription_templates = fields.List(fields.Nested(MpTemplateSchema))
+    consents = fields.List(fields.Nested(MpConsentTextSchema))
+    evidence = fields.Nested(MpEvidenceLimitsSchema)
+    credit_code_ttl_seconds = fields.Integer(metadata={"description": "信用码有效秒数"})
+    score_name = fields.String()

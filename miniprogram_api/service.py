@@ -79,6 +79,30 @@ ACTOR_LABELS = {"citizen": "本人", "system": "系统", "job": "系统定时任
 
 
 # --------------------------------------------------------------------------------------------------------
+# What the apps read instead of hard-coding it
+# --------------------------------------------------------------------------------------------------------
+
+TEMPLATE_NAMES = {"record_notice": "信用信息告知", "case_result": "异议与修复办理结果", "reminder": "到期提醒"}
+
+
+def client_settings() -> dict:
+    """Subscription-message template ids by purpose, the consent texts and versions, the evidence limits and the
+    credit code's lifetime: the same answer for every caller (nothing personal in it)."""
+    from app.rights import messages, uploads
+
+    config = current_app.config
+    return {
+        "subscription_templates": [{"kind": kind, "name": TEMPLATE_NAMES.get(kind, kind),
+                                    "template_id": config[setting]}
+                                   for kind, setting in messages.TEMPLATES.items() if config.get(setting)],
+        "consents": citizens.consent_texts(),
+        "evidence": uploads.limits(),
+        "credit_code_ttl_seconds": config["CREDIT_CODE_TTL_SECONDS"],
+        "score_name": config["SCORE_NAME"],
+    }
+
+
+# --------------------------------------------------------------------------------------------------------
 # Login and sessions
 # --------------------------------------------------------------------------------------------------------
 

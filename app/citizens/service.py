@@ -20,6 +20,20 @@ PHONE_PURPOSE = b"phone"
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 CONSENT_NAMES = {"scoring": "信用评分授权", "partner_sharing": "城市互认共享授权", "raw_score_sharing": "分值共享授权"}
+# The texts a citizen agrees to, by kind: (version, text). A changed text gets a new version; the apps show both.
+CONSENT_TEXTS = {
+    "scoring": ("scoring-2026.1",
+                "本人授权信用中心依法归集本人的公共信用信息及本人提交的信息，按照公开的评分规则计算本人的个人信用分，"
+                "并向本人展示分数、等级、各维度得分及每条记录的影响，用于信易+等守信激励。信用分只向本人展示；"
+                "商户核验时只得知是否符合权益条件，不得知分数和身份证号码。本人可随时在“我的授权”中撤回本授权，"
+                "撤回后不再计算和显示信用分，已享受的权益不受影响。"),
+    "partner_sharing": ("partner-sharing-2026.1",
+                        "本人授权信用中心向本人指定的互认合作城市出具本人信用等级的互认证明，用于在该城市享受信用惠民"
+                        "权益。证明只包含信用等级与有效期，不包含身份证号码。撤回后不再出具新的证明，已出具的证明随即撤销。"),
+    "raw_score_sharing": ("raw-score-sharing-2026.1",
+                          "在已开启城市互认共享授权的前提下，本人同意互认证明中同时包含本人的信用分值。撤回后新出具的证明"
+                          "只包含信用等级。"),
+}
 
 
 def id_index(id_number: str) -> str:
@@ -130,6 +144,12 @@ def withdraw_consent(citizen: Citizen, kind: str) -> bool:
     if withdrawn:
         notify_consent_withdrawn(citizen.id, withdrawn)
     return bool(withdrawn)
+
+
+def consent_texts() -> list[dict]:
+    """Every consent kind with the text and version a citizen reads before agreeing."""
+    return [{"kind": kind, "name": CONSENT_NAMES[kind], "version": CONSENT_TEXTS[kind][0],
+             "text": CONSENT_TEXTS[kind][1]} for kind in CONSENT_KINDS]
 
 
 def consents_view(citizen: Citizen) -> list[dict]:

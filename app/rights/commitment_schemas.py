@@ -146,6 +146,15 @@ class VoluntaryReportRequestSchema(Schema):
     description = fields.String(validate=validate.Length(max=500))
     commitment_version = fields.String(required=True, validate=validate.Length(min=1, max=32))
     commitment_accepted = fields.Boolean(required=True)
+    evidence_ids = fields.List(fields.String(validate=validate.Length(min=1, max=32)), load_default=list,
+                               validate=validate.Length(max=20),
+                               metadata={"description": "POST /me/evidence 逐张上传的证明图片（可选）"})
+
+
+class VoluntaryEvidenceSchema(Schema):
+    evidence_id = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
 
 
 class VoluntaryReportSchema(Schema):
@@ -165,6 +174,7 @@ class VoluntaryReportSchema(Schema):
     commitment_version = fields.String()
     decision_reason = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
+    evidence = fields.List(fields.Nested(VoluntaryEvidenceSchema))
 
 
 class VoluntaryReportListSchema(Schema):

@@ -22,6 +22,7 @@ from app.rights.models import EvidenceFile, RightsCase
 
 # Magic bytes first (cheap, and what the issue asks for); Pillow then checks the image really decodes.
 _SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg", "JPEG"), (b"\x89PNG\r\n\x1a\n", "image/png", "PNG"))
+CONTENT_TYPES = tuple(mime for _, mime, _ in _SIGNATURES)
 
 
 @dataclass(frozen=True)

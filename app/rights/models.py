@@ -183,3 +183,30 @@ class RightsAlert(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("kind", "subject", name="uq_rights_alert_kind_subject"),)
+
+
+class EvidenceUpload(db.Model):
+    """One evidence image uploaded ahead of a filing (WeChat's ``wx.uploadFile`` sends one file per request):
+    owned by one citizen, named by an opaque id the filing then cites, usable once and only until it expires.
+    ``used_for`` says what took it: an objection or a repair copies the file into the case (this one is then
+    removed); a voluntary report ("voluntary:<ref>") keeps it as its evidence."""
+
+    __tablename__ = "evidence_upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_ref)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_for: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_evidence_upload_citizen", "citizen_id"),
+        Index("ix_evidence_upload_expires", "expires_at"),
+        Index("ix_evidence_upload_used_for", "used_for"),
+    )

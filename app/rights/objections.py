@@ -14,6 +14,7 @@ from app.extensions import db
 from app.records import service as records
 from app.records.models import Department
 from app.rights import cases, evidence, messages
+from app.rights import uploads as uploads_service
 from app.rights.models import RightsCase
 from app.scoring import service as scoring
 from app.timeutil import city_today, utcnow
@@ -29,7 +30,9 @@ def _rescore(citizen_id: int) -> None:
     db.session.commit()
 
 
-def file(citizen_id: int, record_ref: str, reason_code: str, reason_text: str, files) -> RightsCase:
+def file(citizen_id: int, record_ref: str, reason_code: str, reason_text: str, files,
+         evidence_ids=()) -> RightsCase:
+    """``files``: uploaded images; ``evidence_ids``: images uploaded before (``uploads.upload``), or both."""
     if reason_code not in cases.OBJECTION_REASONS:
         raise ApiError(422, "invalid_reason", "请从列表中选择异议理由。", {"reason_code": ["不在可选范围内。"]})
     record = cases.citizen_record(citizen_id, record_ref)
@@ -39,7 +42,8 @@ def file(citizen_id: int, record_ref: str, reason_code: str, reason_text: str, f
         raise ApiError(409, "record_not_contestable", "该记录已撤销或已过期，不再计入信用分，无需提出异议。")
     if record.status != "active":
         raise ApiError(409, "record_not_contestable", "该记录已修复，不再计入信用分，无需提出异议。")
-    uploads = evidence.validate(files)
+    claimed = uploads_service.claim(citizen_id, evidence_ids, "objection")
+    uploads = evidence.validate([*files, *claimed])
     earlier = db.session.scalar(select(RightsCase.id).where(
         RightsCase.kind == "objection", RightsCase.record_id == record.id,
         RightsCase.state.in_(("upheld", "corrected", "dismissed"))).limit(1))
@@ -66,6 +70,7 @@ def file(citizen_id: int, record_ref: str, reason_code: str, reason_text: str, f
                               f"您对记录“{cases.record_label(record)}”提出的异议已受理，处理期间该记录暂停"
                               f"计分。我们将在 5 个工作日内（{when} 前）答复。",
                               link=f"/pages/rights/case?ref={case.ref}", related_ref=case.ref)
+    uploads_service.copied(claimed)
     _rescore(citizen_id)
     return case
 

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.records import service as records
 from app.records.models import Record
 from app.rights import cases, evidence, messages
+from app.rights import uploads as uploads_service
 from app.rights.models import RightsCase
 from app.scoring import service as scoring
 from app.timeutil import city_today, utcnow
@@ -91,7 +92,8 @@ def preview(citizen_id: int, record_ref: str) -> dict:
 
 
 def apply(citizen_id: int, record_ref: str, statement: str, commitment_version: str, accepted: bool,
-          files) -> RightsCase:
+          files, evidence_ids=()) -> RightsCase:
+    """``files``: uploaded images; ``evidence_ids``: images uploaded before (``uploads.upload``), or both."""
     record = cases.citizen_record(citizen_id, record_ref)
     check_repairable(record)
     if not accepted:
@@ -101,7 +103,8 @@ def apply(citizen_id: int, record_ref: str, statement: str, commitment_version: 
     if commitment_version != version:
         raise ApiError(422, "commitment_version_stale", "承诺书文本已更新，请阅读最新版本后重新签署。",
                        {"commitment_version": [f"当前版本为 {version}。"]})
-    uploads = evidence.validate(files)
+    claimed = uploads_service.claim(citizen_id, evidence_ids, "repair")
+    uploads = evidence.validate([*files, *claimed])
     if not uploads:
         raise ApiError(422, "proof_required", "请上传已履行义务的证明材料（如罚款缴纳凭证）。",
                        {"evidence": ["至少上传 1 张图片。"]})
@@ -119,6 +122,7 @@ def apply(citizen_id: int, record_ref: str, statement: str, commitment_version: 
                               f"您对记录“{cases.record_label(record)}”的信用修复申请已受理，"
                               f"我们将在 3 个工作日内（{when} 前）办结。",
                               link=f"/pages/rights/case?ref={case.ref}", related_ref=case.ref)
+    uploads_service.copied(claimed)
     return case
 
 

@@ -217,7 +217,14 @@ def _evidence_field():
     return fields.List(Upload(), load_default=list, metadata={"description": "证明材料图片（JPG/PNG），可多张"})
 
 
-class ObjectionFormSchema(Schema):
+def _evidence_ids_field():
+    return fields.List(fields.String(validate=validate.Length(min=1, max=32)), load_default=list,
+                       validate=validate.Length(max=20),
+                       metadata={"description": "POST /me/evidence 逐张上传图片得到的 evidence_id"
+                                                "（本人上传、未过期、未使用）"})
+
+
+class ObjectionJsonSchema(Schema):
     record = fields.String(required=True, validate=validate.Length(min=1, max=32),
                            metadata={"description": "记录编号（/me/records 中的 ref）"})
     reason_code = fields.String(required=True, validate=validate.OneOf(
@@ -225,16 +232,35 @@ class ObjectionFormSchema(Schema):
         metadata={"description": "异议理由：not_me 非本人 / wrong_facts 事实有误 / wrong_date 日期有误 / "
                                  "already_corrected 已撤销或变更 / expired 已过公示期 / other 其他"})
     reason_text = Text(1000, load_default="", metadata={"description": "补充说明"})
+    evidence_ids = _evidence_ids_field()
+
+
+class ObjectionFormSchema(ObjectionJsonSchema):
     evidence = _evidence_field()
 
 
-class RepairFormSchema(Schema):
+class RepairJsonSchema(Schema):
     record = fields.String(required=True, validate=validate.Length(min=1, max=32))
     statement = Text(1000, load_default="", metadata={"description": "履行情况说明（如罚款已于某日缴清）"})
     commitment_version = fields.String(required=True, validate=validate.Length(min=1, max=32),
                                        metadata={"description": "所签署承诺书的版本（见 GET /me/repairs/preview）"})
     commitment_accepted = fields.Boolean(required=True, metadata={"description": "同意并签署信用修复承诺书"})
+    evidence_ids = _evidence_ids_field()
+
+
+class RepairFormSchema(RepairJsonSchema):
     evidence = _evidence_field()
+
+
+class EvidenceUploadFormSchema(Schema):
+    file = Upload(load_default=None, metadata={"description": "一张证明材料图片（JPG/PNG）"})
+
+
+class EvidenceUploadSchema(Schema):
+    evidence_id = fields.String(metadata={"description": "提交异议、修复、自愿注册时在 evidence_ids 中引用"})
+    expires_at = CityDateTime(metadata={"description": "此前未引用的图片将被删除"})
+    content_type = fields.String()
+    size = fields.Integer()
 
 
 class RepairPreviewQuerySchema(Schema):

@@ -14,7 +14,7 @@ from app.citizens.models import Citizen
 from app.errors import ApiError
 from app.extensions import db
 from app.records import issued
-from app.rights import messages
+from app.rights import evidence, messages, uploads
 from app.rights.commitment_models import VoluntaryReport
 from app.scoring import service as scoring
 from app.timeutil import city_today, utcnow
@@ -77,6 +77,8 @@ def submit(citizen: Citizen, data: dict) -> VoluntaryReport:
     if record_type.unit is None and quantity != 1:
         raise ApiError(422, "quantity_not_applicable", "该类型不按数量计分，数量应为 1。", {"quantity": ["应为 1。"]})
     deadline, provisional = _deadline(today)
+    claimed = uploads.claim(citizen.id, data.get("evidence_ids"), "voluntary")
+    evidence.validate(claimed)  # the count, and the bytes once more
     report = VoluntaryReport(
         citizen_id=citizen.id, type_code=record_type.code, occurred_at=occurred, quantity=quantity,
         issuer=data["issuer"], certificate_no=data.get("certificate_no"), description=data.get("description") or "",
@@ -85,6 +87,7 @@ def submit(citizen: Citizen, data: dict) -> VoluntaryReport:
     )
     db.session.add(report)
     db.session.flush()
+    uploads.attach(claimed, uploads.KEEPS_FILE + report.ref)
     audit.log(citizen.id, "voluntary.submit", "居民自愿注册信用信息", {"report": report.ref, "type": record_type.code})
     db.session.commit()
     return report
@@ -99,6 +102,8 @@ def view(report: VoluntaryReport) -> dict:
         "state_name": STATE_NAMES[report.state], "received_on": report.received_on, "deadline": report.deadline,
         "deadline_provisional": report.deadline_provisional, "commitment_version": report.commitment_version,
         "decision_reason": report.decision_reason, "decided_at": report.decided_at,
+        "evidence": [{"evidence_id": row.ref, "content_type": row.content_type, "size": row.size}
+                     for row in uploads.attached(uploads.KEEPS_FILE + report.ref)],
     }
 
 

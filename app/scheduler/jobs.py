@@ -100,6 +100,13 @@ def commitments_settle() -> int:
     return counts["kept"] + counts["broken"]
 
 
+def evidence_uploads_purge() -> int:
+    """Hourly: evidence images uploaded one at a time that no filing cited within a day are deleted."""
+    from app.rights import uploads
+
+    return uploads.purge_expired()
+
+
 JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     # job id: (function, APScheduler trigger arguments)
     # Links the audit entries requests wrote into the hash chain; tamper-evidence starts there.
@@ -113,6 +120,7 @@ JOBS: dict[str, tuple[Callable[[], int], dict]] = {
     "rights-deadlines": (rights_deadlines, {"trigger": "cron", "minute": 5}),
     "commitments-settle": (commitments_settle, {"trigger": "cron", "hour": 1, "minute": 20}),
     "wechat-echo": (wechat_echo, {"trigger": "interval", "seconds": 60}),
+    "evidence-uploads-purge": (evidence_uploads_purge, {"trigger": "cron", "minute": 40}),
 }
 
 
