@@ -7,21 +7,18 @@ $SCREENSHOTS_DIR). Skips with a reason when the H5 is not built; .ci/run builds 
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 
 from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.scoring import service as scoring
 from benefits.catalog import ensure_default_scenes
-from tests.app.rights.conftest import image_bytes, rights, seeded_calendar  # noqa: F401  (fixtures)
+from tests.app.rights.conftest import Rights, image_bytes, seeded_calendar  # noqa: F401  (a fixture)
 from tests.benefits.helpers import Shop
 from tests.browser.cashier_helpers import watch_for_script_trouble
-from tests.zlb.helpers import enrol_in_sso_standin
 
 BUILD = PROJECT_ROOT / "zlb" / "build" / "index.html"
 PHONE_WIDTH = 360
@@ -34,6 +31,12 @@ pytestmark = pytest.mark.skipif(not BUILD.is_file(), reason="the 浙里办 H5 is
 def _scenes(app):
     with app.app_context():
         ensure_default_scenes()
+
+
+@pytest.fixture
+def city(app, client, wechat, seeded_calendar):  # noqa: F811  (seeded_calendar: the imported fixture)
+    """王丽 (bound in WeChat too) and 陈强, a department that reports about them, staff: the rights tests' city."""
+    return Rights(app, client)
 
 
 @pytest.fixture
@@ -109,7 +112,7 @@ def test_first_sign_in_asks_the_scoring_consent_then_home_shows_the_servers_tota
 
     with app.app_context():
         citizen = gen_citizen("周敏", consent=False)
-        handle, ref = enrol_in_sso_standin(citizen), citizen.ref
+        handle = ref = citizen.ref  # the container lists demo citizens by their ref
         db.session.remove()
     page = phone()
     open_from_container(page, live_server, handle)
@@ -126,10 +129,10 @@ def test_first_sign_in_asks_the_scoring_consent_then_home_shows_the_servers_tota
     assert page.trouble == []
 
 
-def test_an_objection_with_a_photo_is_filed_and_shows_its_deadline(app, rights, live_server, phone, tmp_path,
+def test_an_objection_with_a_photo_is_filed_and_shows_its_deadline(app, city, live_server, phone, tmp_path,
                                                                    screenshot):
-    record = rights.report("wang", "LA_PENALTY_GENERAL", days_ago=40)
-    handle = enrol(app, rights, "wang")
+    record = city.report("wang", "LA_PENALTY_GENERAL", days_ago=40)
+    handle = enrol(app, city, "wang")
     page = phone()
     open_from_container(page, live_server, handle)
     go(page, "#/records")
@@ -153,16 +156,16 @@ def test_an_objection_with_a_photo_is_filed_and_shows_its_deadline(app, rights, 
     expect(page.locator("[data-test=case-state]")).to_contain_text("异议")
     expect(page.locator("[data-test=case-deadline]")).to_contain_text("个工作日")
     screenshot(page, "zlb-case-after-objection")
-    cases = rights.client.get("/mp/v1/me/cases", headers=rights.citizen).get_json()["items"]
+    cases = city.client.get("/mp/v1/me/cases", headers=city.citizen).get_json()["items"]
     assert len(cases) == 1 and cases[0]["record"]["ref"] == record
-    detail = rights.client.get(f"/mp/v1/me/cases/{cases[0]['ref']}", headers=rights.citizen).get_json()
+    detail = city.client.get(f"/mp/v1/me/cases/{cases[0]['ref']}", headers=city.citizen).get_json()
     assert len(detail["evidence"]) == 1 and detail["evidence"][0]["content_type"] == "image/png"
-    assert rights.record(record)["status"] == "disputed"
+    assert city.record(record)["status"] == "disputed"
     assert page.trouble == []
 
 
-def test_a_commitment_made_after_its_what_if(app, rights, live_server, phone, screenshot):
-    handle = enrol(app, rights, "wang")
+def test_a_commitment_made_after_its_what_if(app, city, live_server, phone, screenshot):
+    handle = enrol(app, city, "wang")
     page = phone()
     open_from_container(page, live_server, handle)
     go(page, "#/commitments")
@@ -171,22 +174,22 @@ def test_a_commitment_made_after_its_what_if(app, rights, live_server, phone, sc
     page.locator("[data-test=what-if]").tap()
     result = page.locator("[data-test=what-if-result]")
     expect(result).to_contain_text("守约后")
-    before = rights.score()
+    before = city.score()
     expect(result).to_contain_text(str(before))
     screenshot(page, "zlb-commitment-what-if")
     page.locator("[data-test=accept]").tap()
     page.locator("[data-test=make-commitment]").tap()
     expect(page.locator("[data-test=my-commitment]")).to_have_count(1)
     expect(page.locator("[data-test=my-commitment]")).to_contain_text("还剩")
-    mine = rights.client.get("/mp/v1/me/commitments", headers=rights.citizen).get_json()["items"]
+    mine = city.client.get("/mp/v1/me/commitments", headers=city.citizen).get_json()["items"]
     assert [c["status"] for c in mine] == ["active"]
     assert page.trouble == []
 
 
-def test_the_credit_code_on_screen_is_verified_by_a_merchants_terminal(app, client, rights, live_server, phone,
+def test_the_credit_code_on_screen_is_verified_by_a_merchants_terminal(app, client, city, live_server, phone,
                                                                         screenshot):
     shop = Shop(client, limit_per_day=None)
-    handle = enrol(app, rights, "wang")
+    handle = enrol(app, city, "wang")
     page = phone()
     open_from_container(page, live_server, handle)
     go(page, "#/code")
@@ -207,11 +210,11 @@ def test_the_credit_code_on_screen_is_verified_by_a_merchants_terminal(app, clie
     assert page.trouble == []
 
 
-def test_messages_show_unread_and_turn_read_when_opened(app, rights, live_server, phone, screenshot):
-    rights.report("wang", "LA_PENALTY_GENERAL", days_ago=30)  # 三书同达: a notice lands in the message centre
-    unread = rights.client.get("/mp/v1/me/messages/unread-count", headers=rights.citizen).get_json()["unread"]
+def test_messages_show_unread_and_turn_read_when_opened(app, city, live_server, phone, screenshot):
+    city.report("wang", "LA_PENALTY_GENERAL", days_ago=30)  # 三书同达: a notice lands in the message centre
+    unread = city.client.get("/mp/v1/me/messages/unread-count", headers=city.citizen).get_json()["unread"]
     assert unread >= 1
-    handle = enrol(app, rights, "wang")
+    handle = enrol(app, city, "wang")
     page = phone()
     open_from_container(page, live_server, handle)
     go(page, "#/messages")
@@ -222,18 +225,16 @@ def test_messages_show_unread_and_turn_read_when_opened(app, rights, live_server
     first.tap()
     expect(first).to_contain_text("已读")
     expect(page.locator("[data-test=unread-line]")).to_have_text(f"未读 {unread - 1} 条")
-    after = rights.client.get("/mp/v1/me/messages/unread-count", headers=rights.citizen).get_json()["unread"]
+    after = city.client.get("/mp/v1/me/messages/unread-count", headers=city.citizen).get_json()["unread"]
     assert after == unread - 1
     assert page.trouble == []
 
 
-def enrol(app, rights, person: str) -> str:
-    """The 浙里办 handle of one of the rights fixture's citizens (the same person as their WeChat binding)."""
-    ref, id_number, name = rights.people[person]
-    with app.app_context():
-        handle = enrol_in_sso_standin(name=name, id_number=id_number)
-        db.session.remove()
-    return handle
+def enrol(app, city, person: str) -> str:
+    """The container's handle of one of the rights fixture's citizens (the same person as their WeChat binding):
+    the stand-in SSO vouches for them with their name and ID number."""
+    ref, _, _ = city.people[person]
+    return ref
 
 
 # -- every page, both modes -----------------------------------------------------------------------------------
@@ -267,16 +268,16 @@ def _font_px(page, selector: str) -> float:
     return page.evaluate("s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize)", selector)
 
 
-def test_every_page_fits_a_360px_screen_in_both_modes_and_elder_mode_is_larger(app, client, rights, live_server,
+def test_every_page_fits_a_360px_screen_in_both_modes_and_elder_mode_is_larger(app, client, city, live_server,
                                                                               phone, screenshot):
     Shop(client, limit_per_day=None)
-    record = rights.report("wang", "LA_PENALTY_GENERAL", days_ago=40)
-    other = rights.report("wang", "LA_PENALTY_SERIOUS", days_ago=60)
-    response = rights.object(other)
+    record = city.report("wang", "LA_PENALTY_GENERAL", days_ago=40)
+    other = city.report("wang", "LA_PENALTY_SERIOUS", days_ago=60)
+    response = city.object(other)
     assert response.status_code == 201, response.get_json()
     case = response.get_json()["ref"]
-    types = rights.client.get("/mp/v1/me/commitment-types", headers=rights.citizen).get_json()
-    handle = enrol(app, rights, "wang")
+    types = city.client.get("/mp/v1/me/commitment-types", headers=city.citizen).get_json()
+    handle = enrol(app, city, "wang")
     pages = _pages(record, case, types[0]["code"])
     sizes = {}
     for mode in ("normal", "elder"):
