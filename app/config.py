@@ -68,6 +68,14 @@ class Config:
     WECHAT_OA_AES_KEY = os.environ.get("WECHAT_OA_AES_KEY")  # 43 characters; generated when unset
     WECHAT_TIMEOUT_SECONDS = _env_int("WECHAT_TIMEOUT_SECONDS", 3)
 
+    # 浙里办 single sign-on (the province's IRS gateway): host, the gateway's access/secret key pair and our appId,
+    # the only place they are read (zlb_api/sso.py); the demo and the tests point ZLB_SSO_BASE at a local stand-in.
+    ZLB_SSO_BASE = os.environ.get("ZLB_SSO_BASE", "https://ibcdsg.zj.gov.cn:8443")
+    ZLB_ACCESS_KEY = os.environ.get("ZLB_ACCESS_KEY", "demo-zlb-access-key")
+    ZLB_SECRET_KEY = os.environ.get("ZLB_SECRET_KEY", "demo-zlb-secret-key")
+    ZLB_APP_ID = os.environ.get("ZLB_APP_ID", "demo-zlb-app-id")
+    ZLB_TIMEOUT_SECONDS = float(os.environ.get("ZLB_TIMEOUT_SECONDS", "3"))
+
     # 信易+ credit code (扫码亮信)
     CREDIT_CODE_TTL_SECONDS = _env_int("CREDIT_CODE_TTL_SECONDS", 60)
     SIGNING_KEYS_DIR = os.environ.get("SIGNING_KEYS_DIR")  # None: KEYS_DIR / "signing"
@@ -146,3 +154,6 @@ class TestConfig(Config):
 
     TESTING = True
     STAFF_TOKEN_TTL_SECONDS = 600
+    # Never the province: a closed local port until a test starts the stand-in SSO (tests/conftest.py).
+    ZLB_SSO_BASE = "http://127.0.0.1:9"
+    ZLB_TIMEOUT_SECONDS = 1.0

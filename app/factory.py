@@ -18,6 +18,7 @@ from app.security.keys import load_or_create_secret
 from app.security.pii import PiiVault
 from app.security.pii import parse_keys as parse_pii_keys
 from benefits import cashier
+from zlb_api import demo as zlb_demo
 
 
 def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
@@ -53,7 +54,8 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     web_assets.register(app)
     console.register(app)
     app.register_blueprint(cashier.blp)  # the cashier's page, /merchant/
-    zlb_h5.register(app)  # the 浙里办 H5 at /zlb/ and, in demo and tests, its container stand-in
+    zlb_demo.register(app)  # the 浙里办 container stand-in's demo routes, in tests and the demo only
+    zlb_h5.register(app)  # the 浙里办 H5 at /zlb/ and, in demo and tests, its container stand-in page
     metrics.init_app(app)
     _register_cli(app)
     _trust_proxies(app)
@@ -123,6 +125,7 @@ BLUEPRINT_MODULES = (
     "miniprogram_api.commitments_api",
     "app.rights.api",
     "miniprogram_api.rights_api",
+    "zlb_api.api",
 )
 
 

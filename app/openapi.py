@@ -29,7 +29,7 @@ _WRITES = ("post", "put", "patch", "delete")
 MAY_BE_ABSENT = "x-may-be-absent"
 _METHODS = ("get", "head", "post", "put", "patch", "delete", "options")
 # Operations anyone may call that are still rate limited (logins, the partner handshake).
-_LIMITED_WITHOUT_CREDENTIALS = ("/api/v1/auth/", "/mp/v1/session", "/partner/v1/")
+_LIMITED_WITHOUT_CREDENTIALS = ("/api/v1/auth/", "/mp/v1/session", "/zlb/v1/session", "/partner/v1/")
 
 
 class ErrorSchema(Schema):

@@ -19,6 +19,7 @@ from miniprogram_api.schemas import (
     MpLogoutSchema,
     MpPageQuerySchema,
     MpProfileSchema,
+    MpRecordItemSchema,
     MpRecordsPageSchema,
     MpRecordsQuerySchema,
     MpRefreshSchema,
@@ -129,6 +130,14 @@ def history():
 @blp.doc(summary="我的信用记录：每条的计分贡献与计分截止日期，可按维度、状态筛选", security=CITIZEN_AUTH)
 def records(query):
     return service.records_page(g.citizen, query["page"], query["per_page"], query["dimension"], query["status"])
+
+
+@blp.route("/me/records/<ref:ref>")
+@citizen_required()
+@blp.response(200, MpRecordItemSchema)
+@blp.doc(summary="一条信用记录：计分贡献、计分截止日期、状态", security=CITIZEN_AUTH)
+def record(ref):
+    return service.record_view(g.citizen, ref)
 
 
 @blp.route("/me/hints")

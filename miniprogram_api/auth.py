@@ -107,16 +107,17 @@ def bound_citizen_id_required(view):
     return wrapper
 
 
-def citizen_required(bound: bool = True):
-    """Authenticate the mini-program caller. With ``bound`` the WeChat account must be bound to a citizen;
-    sets ``g.wechat_account`` and ``g.citizen`` (None when unbound and ``bound`` is False)."""
+def citizen_required(bound: bool = True, channel: str = "mp"):
+    """Authenticate the citizen app's caller: a token of an account of ``channel`` ("mp": the mini-program,
+    "zlb": 浙里办). With ``bound`` the account must be bound to a citizen; sets ``g.wechat_account`` and
+    ``g.citizen`` (None when unbound and ``bound`` is False)."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             token = bearer_token()
             account = account_for_access_token(token) if token else None
-            if account is None:
+            if account is None or account.app_kind != channel:
                 raise ApiError(401, "unauthorized", "登录已失效，请重新登录。", headers={"WWW-Authenticate": "Bearer"})
             citizen = db.session.get(Citizen, account.citizen_id) if account.citizen_id else None
             if bound and citizen is None:

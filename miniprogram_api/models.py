@@ -11,7 +11,9 @@ from app.timeutil import UTCDateTime, utcnow
 
 
 class WeChatAccount(db.Model):
-    """A WeChat identity seen by one of our apps; the mini-program account is the one bound to a citizen.
+    """A citizen app account: a WeChat identity seen by one of our apps ("mp", "oa"), or a 浙里办 user ("zlb",
+    ``openid`` holding the province's userId). The mini-program and 浙里办 accounts are the ones bound to a citizen
+    (at most one of each per citizen), and share the sessions and guards of miniprogram_api/auth.py.
 
     The official account's openid differs from the mini-program's; both carry the same unionid, which is how
     the chatbot finds the citizen.
@@ -21,7 +23,7 @@ class WeChatAccount(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_ref)
-    # "mp" (the mini-program) or "oa" (the official account): each gives the same person its own openid.
+    # "mp" (the mini-program), "oa" (the official account) or "zlb" (浙里办): each its own id for the same person.
     app_kind: Mapped[str] = mapped_column(String(8))
     openid: Mapped[str] = mapped_column(String(64))
     unionid: Mapped[str | None] = mapped_column(String(64))

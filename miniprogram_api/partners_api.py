@@ -20,7 +20,12 @@ CITIZEN_AUTH = [{"citizenToken": []}]
 @blp.doc(summary="向合作城市出具本人信用等级的互认证明（需城市互认共享授权；分值仅在分值共享授权时包含）",
          security=CITIZEN_AUTH)
 def issue(body):
-    issued = attestations.issue(g.citizen, body["partner"])
+    return issue_with_qr(g.citizen, body["partner"])
+
+
+def issue_with_qr(citizen, partner: str) -> dict:
+    """The attestation and its QR to show (shared with /zlb/v1)."""
+    issued = attestations.issue(citizen, partner)
     issued["qr_png"], _ = qr.render(issued["attestation"], box_size=4)
     return issued
 

@@ -73,6 +73,14 @@ def _case(case) -> dict:
     return cases.describe(case, detail=True, audience="citizen")
 
 
+def cases_page(citizen_id: int, query: dict) -> dict:
+    """The citizen's cases as a page (shared with /zlb/v1)."""
+    rows, total = cases.citizen_cases(citizen_id, query["kind"], query["page"], query["per_page"])
+    per_page = query["per_page"]
+    return {"items": [cases.describe(c) for c in rows], "page": query["page"], "per_page": per_page,
+            "total": total, "pages": (total + per_page - 1) // per_page}
+
+
 @blp.route("/evidence", methods=["POST"])
 @citizen_required()
 @blp.arguments(EvidenceUploadFormSchema, location="multipart")
@@ -133,10 +141,7 @@ def apply_repair(form):
 @blp.response(200, CasePageSchema)
 @blp.doc(summary="我的异议与修复申请（最新在前）", security=CITIZEN_AUTH)
 def my_cases(query):
-    rows, total = cases.citizen_cases(g.citizen.id, query["kind"], query["page"], query["per_page"])
-    per_page = query["per_page"]
-    return {"items": [cases.describe(c) for c in rows], "page": query["page"], "per_page": per_page,
-            "total": total, "pages": (total + per_page - 1) // per_page}
+    return cases_page(g.citizen.id, query)
 
 
 @blp.route("/cases/<ref:ref>")
@@ -157,7 +162,7 @@ def my_evidence(ref):
 
 # -- the message centre ---------------------------------------------------------------------------------------
 
-def _message(message) -> dict:
+def message_view(message) -> dict:
     return {"ref": message.ref, "kind": message.kind, "title": message.title, "body": message.body,
             "link": message.link, "related_ref": message.related_ref, "created_at": to_city(message.created_at),
             "read": message.read_at is not None}
@@ -169,9 +174,14 @@ def _message(message) -> dict:
 @blp.response(200, MessagePageSchema)
 @blp.doc(summary="消息中心：信用信息告知书、异议与修复的受理和结果、到期提醒（最新在前）", security=CITIZEN_AUTH)
 def message_list(query):
-    rows, total = messages.list_messages(g.citizen.id, query["page"], query["per_page"], query["unread_only"])
-    return {"items": [_message(m) for m in rows], "page": query["page"], "per_page": query["per_page"],
-            "total": total, "unread": messages.unread_count(g.citizen.id)}
+    return messages_page(g.citizen.id, query)
+
+
+def messages_page(citizen_id: int, query: dict) -> dict:
+    """The message centre as a page (shared with /zlb/v1)."""
+    rows, total = messages.list_messages(citizen_id, query["page"], query["per_page"], query["unread_only"])
+    return {"items": [message_view(m) for m in rows], "page": query["page"], "per_page": query["per_page"],
+            "total": total, "unread": messages.unread_count(citizen_id)}
 
 
 @blp.route("/messages/unread-count")
@@ -187,7 +197,7 @@ def message_unread():
 @blp.response(200, MessageSchema)
 @blp.doc(summary="一条消息", security=CITIZEN_AUTH)
 def message_one(ref):
-    return _message(messages.get_message(g.citizen.id, ref))
+    return message_view(messages.get_message(g.citizen.id, ref))
 
 
 @blp.route("/messages/read", methods=["POST"])

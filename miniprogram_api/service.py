@@ -34,6 +34,8 @@ from miniprogram_api.models import WeChatAccount
 from score_model import DIMENSION_NAMES, DIMENSIONS, Rules, RulesError, load_rules
 
 MP = "mp"
+# The channel a citizen acts through, as the audit trail names it (accounts: WeChatAccount.app_kind).
+CHANNELS = {"mp": ("miniprogram", "微信小程序"), "zlb": ("zlb", "浙里办")}
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 LOGIN_LOCKED = ratelimit.Refusal("login_locked", "登录失败次数过多，请 {minutes} 分钟后再试。")
 BIND_LOCKED = ratelimit.Refusal("too_many_attempts", "身份核验失败次数过多，请约 {minutes} 分钟后再试。")
@@ -67,6 +69,8 @@ ACTION_NAMES = {
     "wechat.bind": "绑定微信",
     "wechat.unbind": "解除微信绑定",
     "wechat.bind_failed": "尝试绑定微信，身份核验未通过",
+    "zlb.bind": "浙里办实名登录并关联",
+    "zlb.unbind": "解除浙里办关联",
     "records.expire": "信用记录到期失效",
     "benefits.verify": "商户核验信用码",
     "benefits.cancel": "商户撤销核销",
@@ -247,7 +251,8 @@ def unbind(account: WeChatAccount) -> None:
     citizen_id = account.citizen_id
     account.citizen_id, account.bound_at = None, None
     account.token_version += 1
-    audit.log(citizen_id, "wechat.unbind", "本人在微信小程序解除绑定")
+    action = "zlb.unbind" if account.app_kind == "zlb" else "wechat.unbind"
+    audit.log(citizen_id, action, f"本人在{CHANNELS.get(account.app_kind, CHANNELS[MP])[1]}解除绑定")
     db.session.commit()
     cache.remember_account(account)
 
@@ -343,8 +348,16 @@ def history_view(citizen: Citizen, today: date | None = None) -> dict:
     return {"from": start, "to": today, "dimensions": _dimensions(score_rules), "points": points}
 
 
+def record_view(citizen: Citizen, ref: str) -> dict:
+    """One of the citizen's records, shaped as in ``records_page``; someone else's is a 404 like a missing one."""
+    items = records_page(citizen, 1, 1, ref=ref)["items"]
+    if not items:
+        raise ApiError(404, "record_not_found", "未找到该信用记录，或该记录不属于您。")
+    return items[0]
+
+
 def records_page(citizen: Citizen, page: int, per_page: int, dimension: str | None = None,
-                 status: str | None = None) -> dict:
+                 status: str | None = None, ref: str | None = None) -> dict:
     """The citizen's records, newest first, each with what it contributes and until when it counts.
 
     Contributions are left out after the citizen withdrew scoring consent: the records are theirs to see, the
@@ -357,6 +370,8 @@ def records_page(citizen: Citizen, page: int, per_page: int, dimension: str | No
             [code for code, kind in score_rules.catalog.items() if kind.dimension == dimension]))
     if status:
         stmt = stmt.where(Record.status == status)
+    if ref:
+        stmt = stmt.where(Record.ref == ref)
     result: Page = paginate(stmt.order_by(Record.occurred_at.desc(), Record.id.desc()), page, per_page,
                             scalars=False)
     contributions = {}
@@ -394,18 +409,20 @@ def consents_view(citizen: Citizen) -> dict:
     return {"consents": citizens.consents_view(citizen)}
 
 
-def set_consent(citizen: Citizen, kind: str, grant: bool) -> dict:
-    """Grant or withdraw one consent. Withdrawing scoring consent drops the score in the same transaction, so it
-    is never shown after the answer; the scoring service skips citizens without consent from then on."""
+def set_consent(citizen: Citizen, kind: str, grant: bool, channel: str = MP) -> dict:
+    """Grant or withdraw one consent through ``channel`` (mp / zlb). Withdrawing scoring consent drops the score in
+    the same transaction, so it is never shown after the answer; the scoring service skips citizens without consent
+    from then on."""
+    channel_code, channel_name = CHANNELS[channel]
     if grant:
-        changed = citizens.grant_consent(citizen, kind, channel="miniprogram")
+        changed = citizens.grant_consent(citizen, kind, channel=channel_code)
     else:
         changed = citizens.withdraw_consent(citizen, kind)
         if changed and kind == "scoring":
             scoring.drop_score(citizen)
     if changed:
         audit.log(citizen.id, "consent.grant" if grant else "consent.withdraw",
-                  "本人在微信小程序" + ("授权" if grant else "撤回授权"), {"kind": kind})
+                  f"本人在{channel_name}" + ("授权" if grant else "撤回授权"), {"kind": kind, "channel": channel})
     db.session.commit()
     if changed and grant and kind == "scoring":
         scoring.recompute_citizen(citizen, reason="本人授权后计算")

@@ -107,3 +107,28 @@ def wechat(_standin_server):
     """The stand-in WeChat server, with its call counters and issued tokens cleared."""
     _standin_server.reset()
     return _standin_server
+
+
+@pytest.fixture(scope="session")
+def _zlb_standin_server(app):
+    """A real HTTP server playing the province's SSO behind its signing gateway; the app reaches it as in production."""
+    from zlb_api.demo import EXTENSION
+    from zlb_api.standin import StandInZlbSso
+
+    config = app.config
+    server = StandInZlbSso({config["ZLB_ACCESS_KEY"]: config["ZLB_SECRET_KEY"]}, config["ZLB_APP_ID"],
+                           slow_seconds=config["ZLB_TIMEOUT_SECONDS"] + 1).start()
+    previous = config["ZLB_SSO_BASE"]
+    config["ZLB_SSO_BASE"] = server.url
+    app.extensions[EXTENSION] = server
+    yield server
+    config["ZLB_SSO_BASE"] = previous
+    app.extensions.pop(EXTENSION, None)
+    server.stop()
+
+
+@pytest.fixture
+def zlb_sso(_zlb_standin_server):
+    """The stand-in 浙里办 SSO, with its tickets, tokens and counters cleared."""
+    _zlb_standin_server.reset()
+    return _zlb_standin_server

@@ -94,6 +94,9 @@ def serve(port: int, host: str, count: int):
     from miniprogram_api import demo as wechat_demo
 
     wechat_demo.start_standins(current_app._get_current_object())
+    from zlb_api import demo as zlb_demo
+
+    zlb_demo.start_standin(current_app._get_current_object())
     click.echo(f"serving {current_app.config['CITY_NAME']} at {base_url}  (API docs: {base_url}/docs)", err=True)
     sys.stdout.flush()
     # Flask refuses app.run() inside its own CLI; serve with Werkzeug directly (gunicorn in production).

@@ -134,11 +134,11 @@ def describe(case: RightsCase, *, detail: bool = False, audience: str = "citizen
         answer["commitment_text"] = case.commitment_text
         answer["correction"] = case.correction
         answer["timeline"] = timeline(case)
-        prefix = {"citizen": "/mp/v1/me/evidence/", "department": "/api/v1/departments/me/evidence/",
-                  "staff": "/api/v1/rights/evidence/"}[audience]
+        prefix = {"citizen": "/mp/v1/me/evidence/", "zlb": "/zlb/v1/me/evidence-file?ref=",
+                  "department": "/api/v1/departments/me/evidence/", "staff": "/api/v1/rights/evidence/"}[audience]
         answer["evidence"] = [{"ref": f.ref, "content_type": f.content_type, "size": f.size,
                                "url": prefix + f.ref} for f in evidence.files_of(case)]
-    if audience != "citizen":
+    if audience not in ("citizen", "zlb"):
         answer["citizen_ref"] = _citizen_ref(case.citizen_id)
     return answer
 
