@@ -125,7 +125,7 @@ def test_first_sign_in_asks_the_scoring_consent_then_home_shows_the_servers_tota
     expect(page.locator("[data-test=level-name]")).not_to_be_empty()
     for key in ("public", "law", "commitment", "honour"):
         expect(page.locator(f"[data-test=dimension-{key}]")).to_contain_text("/")
-    expect(page.locator("[data-test=history-chart]")).to_be_visible()
+    expect(page.locator("[data-test=chart-last]")).to_have_text(total.inner_text())
     assert page.evaluate("window.zwlogPageViews.map(v => v.pageId)")[-1] == "home"  # the analytics stand-in
     assert page.trouble == []
 
@@ -162,6 +162,34 @@ def test_an_objection_with_a_photo_is_filed_and_shows_its_deadline(app, city, li
     detail = city.client.get(f"/mp/v1/me/cases/{cases[0]['ref']}", headers=city.citizen).get_json()
     assert len(detail["evidence"]) == 1 and detail["evidence"][0]["content_type"] == "image/png"
     assert city.record(record)["status"] == "disputed"
+    assert page.trouble == []
+
+
+def test_a_repair_with_a_photo_and_the_signed_commitment(app, city, live_server, phone, tmp_path, screenshot):
+    record = city.report("wang", "LA_PENALTY_GENERAL", days_ago=120)  # shown for its 90 days: repairable now
+    handle = enrol(app, city, "wang")
+    page = phone()
+    open_from_container(page, live_server, handle)
+    go(page, f"#/record?ref={record}")
+    expect(page.locator("[data-test=repair-open]")).to_be_visible()
+    page.locator("[data-test=repair]").tap()
+    preview = city.client.get(f"/mp/v1/me/repairs/preview?record={record}", headers=city.citizen).get_json()
+    expect(page.get_by_text(f"版本 {preview['commitment_version']}")).to_be_visible()
+    expect(page.locator("[data-test=commitment-text]")).to_contain_text(preview["commitment_text"][:20])
+    page.locator("textarea").fill("罚款已于11月缴清")
+    page.locator(".van-uploader input[type=file]").set_input_files(png_file(tmp_path, "paid.png"))
+    expect(page.locator(".van-uploader__preview")).to_have_count(1)
+    expect(page.locator("[data-test=submit-repair]")).to_be_disabled()  # not before the commitment is signed
+    page.locator("[data-test=accept]").tap()
+    screenshot(page, "zlb-repair-filled")
+    page.locator("[data-test=submit-repair]").tap()
+    expect(page).to_have_url(re.compile("#/case\\?ref="))
+    expect(page.locator("[data-test=case-deadline]")).to_contain_text("个工作日")
+    cases = city.client.get("/mp/v1/me/cases?kind=repair", headers=city.citizen).get_json()["items"]
+    assert len(cases) == 1 and cases[0]["record"]["ref"] == record
+    detail = city.client.get(f"/mp/v1/me/cases/{cases[0]['ref']}", headers=city.citizen).get_json()
+    assert detail["commitment_version"] == preview["commitment_version"]
+    assert [e["content_type"] for e in detail["evidence"]] == ["image/png"]
     assert page.trouble == []
 
 
@@ -245,9 +273,9 @@ def _pages(record: str, case: str, commitment_type: str) -> list[tuple[str, str,
     return [
         ("home", "#/home", "四个维度"),
         ("records", "#/records", "全部维度"),
-        ("record", f"#/record?ref={record}", "我的权利"),
+        ("record", f"#/record?ref={record}", "起可申请信用修复"),  # 40 days old, shown for 90 first
         ("objection", f"#/objection?record={record}", "异议理由"),
-        ("repair", f"#/repair?record={record}", "申请信用修复"),
+        ("repair", f"#/repair?record={record}", "起可申请信用修复"),
         ("cases", "#/cases", "我的申请"),
         ("case", f"#/case?ref={case}", "办理进度"),
         ("commitments", "#/commitments", "可作承诺"),
