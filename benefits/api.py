@@ -137,7 +137,8 @@ def update_merchant(body, merchant_id):
 @blp.response(201, BranchSchema)
 @blp.doc(summary="新增门店", security=STAFF_AUTH)
 def add_branch(body, merchant_id):
-    branch = catalog.add_branch(catalog.get_merchant(merchant_id), body["name"], body["address"])
+    branch = catalog.add_branch(catalog.get_merchant(merchant_id), body["name"], body["address"], body["lat"],
+                                body["lng"])
     db.session.commit()
     return branch
 

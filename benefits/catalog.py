@@ -147,8 +147,10 @@ def update_merchant(ref: str, changes: dict) -> Merchant:
     return merchant
 
 
-def add_branch(merchant: Merchant, name: str, address: str | None = None) -> Branch:
-    branch = Branch(merchant=merchant, name=name.strip(), address=address)
+def add_branch(merchant: Merchant, name: str, address: str | None = None, lat: float | None = None,
+               lng: float | None = None) -> Branch:
+    """A branch; ``lat``/``lng`` GCJ-02, both or neither (the schemas check it)."""
+    branch = Branch(merchant=merchant, name=name.strip(), address=address, lat=lat, lng=lng)
     db.session.add(branch)
     db.session.flush()
     return branch

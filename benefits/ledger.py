@@ -13,7 +13,7 @@ from app.extensions import db
 from app.paging import Page, paginate
 from app.scoring import service as scoring
 from app.timeutil import CITY_TZ, city_today
-from benefits import credit_code
+from benefits import credit_code, geo
 from benefits.catalog import get_scene
 from benefits.models import Attempt, Branch, Merchant, Offer, Redemption, Scene
 from benefits.verification import CANCEL_WINDOW
@@ -48,8 +48,22 @@ def _usage_by_offer(citizen_id: int, today: date) -> dict[int, tuple[int, int, i
     return {row[0]: (int(row[1] or 0), int(row[2] or 0), int(row[3])) for row in rows}
 
 
-def offers_for(citizen: Citizen, scene_code: str | None = None) -> dict:
-    """Offers the citizen qualifies for now, and the others with what they lack (ended offers are left out)."""
+def _branches_near(branches, near: tuple[float, float] | None) -> list[dict]:
+    """The offer's open branches, each with its distance from ``near`` (None without a location or coordinates),
+    nearest first when there is a location."""
+    views = [{"branch_id": b.ref, "name": b.name, "address": b.address, "lat": b.lat, "lng": b.lng,
+              "distance_m": geo.distance_m(near[0], near[1], b.lat, b.lng)
+              if near is not None and b.lat is not None and b.lng is not None else None}
+             for b in branches if b.active]
+    if near is not None:
+        views.sort(key=lambda view: (view["distance_m"] is None, view["distance_m"] or 0))
+    return views
+
+
+def offers_for(citizen: Citizen, scene_code: str | None = None, near: tuple[float, float] | None = None) -> dict:
+    """Offers the citizen qualifies for now, and the others with what they lack (ended offers are left out).
+    With ``near`` (lat, lng, GCJ-02) each list runs from the offer with the nearest branch to the farthest, offers
+    without located branches last, and every offer says its nearest branch and the distance."""
     today = city_today()
     rules = scoring.rules()
     consent = has_consent(citizen.id, "scoring")
@@ -98,11 +112,19 @@ def offers_for(citizen: Citizen, scene_code: str | None = None) -> dict:
             "used": {"today": day, "this_month": month, "total": total},
             "quota_left": None if offer.quota is None else max(offer.quota - offer.redeemed_count, 0),
             "valid_from": offer.valid_from, "valid_until": offer.valid_until,
-            "branches": [{"branch_id": b.ref, "name": b.name, "address": b.address}
-                         for b in offer.branches or offer.merchant.branches if b.active],
+            "branches": _branches_near(offer.branches or offer.merchant.branches, near),
             "eligible": not lacks, "lacks": lacks,
         }
+        nearest = view["branches"][0] if view["branches"] and view["branches"][0]["distance_m"] is not None else None
+        view["distance_m"] = nearest["distance_m"] if nearest else None
+        view["nearest_branch"] = nearest["name"] if nearest else None
         (others if lacks else qualified).append(view)
+    if near is not None:
+        def by_distance(view):
+            return (view["distance_m"] is None, view["distance_m"] or 0)
+
+        qualified.sort(key=by_distance)
+        others.sort(key=by_distance)
     return {
         "level": score.level if score else None,
         "level_name": rules.level_name(score.level) if score else None,

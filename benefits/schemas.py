@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.openapi import MAY_BE_ABSENT
 from app.schema_base import BodySchema, CityDateTime, PatchSchema
+from benefits.geo import LAT_RANGE, LNG_RANGE
 from benefits.models import MERCHANT_STATUSES, OFFER_STATUSES, SCENE_PROVIDERS
 from benefits.verification import REASONS
 
@@ -69,22 +70,61 @@ class SceneListQuerySchema(Schema):
 
 # -- merchants, branches, terminals -----------------------------------------------------------------------
 
+def _lat(**kwargs):
+    return fields.Float(allow_none=True, validate=validate.Range(*LAT_RANGE, error="纬度应在 {min}–{max} 之间。"),
+                        metadata={"description": "纬度（GCJ-02，微信 wx.getLocation 与国内地图所用）"}, **kwargs)
+
+
+def _lng(**kwargs):
+    return fields.Float(allow_none=True, validate=validate.Range(*LNG_RANGE, error="经度应在 {min}–{max} 之间。"),
+                        metadata={"description": "经度（GCJ-02）"}, **kwargs)
+
+
+def _both_or_neither(data: dict) -> None:
+    if ("lat" in data or "lng" in data) and (data.get("lat") is None) != (data.get("lng") is None):
+        missing = "lng" if data.get("lng") is None else "lat"
+        raise ValidationError("经纬度须同时填写（或同时留空）。", missing)
+
+
 class BranchSchema(Schema):
     branch_id = fields.String(attribute="ref")
     name = fields.String()
     address = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True, metadata={"description": "纬度（GCJ-02）"})
+    lng = fields.Float(allow_none=True, metadata={"description": "经度（GCJ-02）"})
     active = fields.Boolean()
 
 
 class BranchCreateSchema(BodySchema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=100))
     address = fields.String(load_default=None, validate=validate.Length(max=200))
+    lat = _lat(load_default=None)
+    lng = _lng(load_default=None)
+
+    @validates_schema
+    def _location(self, data, **kwargs):
+        _both_or_neither(data)
 
 
 class BranchUpdateSchema(PatchSchema):
     name = fields.String(validate=validate.Length(min=2, max=100))
     address = fields.String(allow_none=True, validate=validate.Length(max=200))
+    lat = _lat()
+    lng = _lng()
     active = fields.Boolean()
+
+    @validates_schema
+    def _location(self, data, **kwargs):
+        _both_or_neither(data)
+
+
+class BranchLocationSchema(BodySchema):
+    lat = _lat(required=True)
+    lng = _lng(required=True)
+
+    @validates_schema
+    def _location(self, data, **kwargs):
+        _both_or_neither(data)
 
 
 class MerchantSchema(Schema):
@@ -370,6 +410,17 @@ class MerchantTotalsQuerySchema(PeriodQuerySchema):
 
 class OffersQuerySchema(Schema):
     scene = fields.String(load_default=None, validate=validate.Length(max=32), metadata={"description": "场景代码"})
+    lat = fields.Float(load_default=None, validate=validate.Range(-90, 90),
+                       metadata={"description": "所在位置纬度（GCJ-02，wx.getLocation type=gcj02）；与 lng 同时给出时"
+                                                "按最近门店的距离排序"})
+    lng = fields.Float(load_default=None, validate=validate.Range(-180, 180),
+                       metadata={"description": "所在位置经度（GCJ-02）"})
+
+    @validates_schema
+    def _location(self, data, **kwargs):
+        if (data.get("lat") is None) != (data.get("lng") is None):
+            missing = "lng" if data.get("lng") is None else "lat"
+            raise ValidationError("经纬度须同时提供。", missing)
 
 
 class LackSchema(Schema):
@@ -382,6 +433,10 @@ class CitizenBranchSchema(Schema):
     branch_id = fields.String()
     name = fields.String()
     address = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    lng = fields.Float(allow_none=True)
+    distance_m = fields.Integer(allow_none=True, metadata={"description": "距所给位置的直线距离（米）；"
+                                                                          "未给位置或门店无坐标时为 null"})
 
 
 class CitizenOfferSchema(Schema):
@@ -398,7 +453,10 @@ class CitizenOfferSchema(Schema):
     quota_left = fields.Integer(allow_none=True, metadata={"description": "剩余名额；null 为不限"})
     valid_from = fields.Date(allow_none=True)
     valid_until = fields.Date(allow_none=True)
-    branches = fields.List(fields.Nested(CitizenBranchSchema))
+    branches = fields.List(fields.Nested(CitizenBranchSchema), metadata={"description": "给出位置时由近到远"})
+    distance_m = fields.Integer(allow_none=True, metadata={"description": "最近门店的距离（米）；"
+                                                                          "未给位置或门店无坐标时为 null"})
+    nearest_branch = fields.String(allow_none=True, metadata={"description": "最近门店的名称"})
     eligible = fields.Boolean()
     lacks = fields.List(fields.Nested(LackSchema), metadata={"description": "还差什么（可享受时为空）"})
 

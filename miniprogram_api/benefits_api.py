@@ -22,9 +22,11 @@ CITIZEN_AUTH = [{"citizenToken": []}]
 @citizen_required()
 @blp.arguments(OffersQuerySchema, location="query")
 @blp.response(200, CitizenOffersSchema)
-@blp.doc(summary="我能享受的信易+权益，以及暂不能享受的权益还差什么", security=CITIZEN_AUTH)
+@blp.doc(summary="我能享受的信易+权益，以及暂不能享受的权益还差什么；"
+                 "给出 lat/lng 时按最近门店由近到远排序并给出距离", security=CITIZEN_AUTH)
 def offers(query):
-    return ledger.offers_for(g.citizen, query["scene"])
+    near = (query["lat"], query["lng"]) if query["lat"] is not None else None
+    return ledger.offers_for(g.citizen, query["scene"], near)
 
 
 @blp.route("/credit-code", methods=["POST"])

@@ -244,6 +244,8 @@ GUIDES = {
 def reply_text(message) -> str:
     if message.type == "text":
         return text_reply(message.source, (message.content or "").strip())
+    if message.type == "location":
+        return location_reply(message)
     if message.type == "event":
         event = message.event
         if event in ("subscribe", "subscribe_scan"):
@@ -385,10 +387,10 @@ def commitment_text(citizen: Citizen) -> str:
     return "\n".join(lines) + _link("commitment", "作出信用承诺")
 
 
-def _offers_listing(citizen: Citizen) -> dict | None:
+def _offers_listing(citizen: Citizen, near: tuple[float, float] | None = None) -> dict | None:
     """The 信易+ listing of the benefits part, or None when it cannot be had (a chat reply must still go out)."""
     try:
-        return offers_for(citizen)
+        return offers_for(citizen, near=near)
     except Exception:  # noqa: BLE001 - answer with the general line rather than leave the follower without reply
         db.session.rollback()
         log.exception("could not list offers for the chatbot")
@@ -417,6 +419,47 @@ def benefits_text(citizen: Citizen) -> str:
         lines.append(f"{i}. {offer.get('title')}（{offer.get('merchant_name')}{'·' + scene if scene else ''}）")
     if len(qualified) > MAX_OFFERS_LISTED:
         lines.append(f"……还有 {len(qualified) - MAX_OFFERS_LISTED} 项")
+    lines.append(f"使用时请在商户处出示信用码。{more}")
+    return "\n".join(lines)
+
+
+NEARBY_COUNT = 3
+
+
+def location_reply(message) -> str:
+    """A Location message (the follower shared where they are; WeChat gives GCJ-02 Location_X = latitude,
+    Location_Y = longitude): the three nearest offers they can use, or how to bind."""
+    try:
+        lat, lng = float(message.location_x), float(message.location_y)
+    except (TypeError, ValueError):
+        lat = lng = float("nan")
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):  # also false for NaN
+        return "未能识别您发送的位置，请重新发送位置。"
+    return _with_citizen(message.source, lambda citizen: nearby_text(citizen, lat, lng))
+
+
+def _distance_text(metres: int) -> str:
+    if metres < 1000:
+        return f"约 {max(10, round(metres, -1))} 米"
+    return f"约 {metres / 1000:.1f} 公里"
+
+
+def nearby_text(citizen: Citizen, lat: float, lng: float) -> str:
+    more = _link("benefits", "查看附近全部权益")
+    listing = _offers_listing(citizen, near=(lat, lng))
+    if listing is None:
+        return f"暂时无法查询附近的信易+权益，请稍后再试。{more}"
+    if not has_consent(citizen.id, "scoring"):
+        return f"信易+权益按信用等级享受。您尚未开启（或已撤回）信用评分授权，开启后即可查看。{more}"
+    if listing.get("level") == 0:
+        return f"您目前的信用等级为「{listing.get('level_name')}」，暂不能享受信易+守信激励。{more}"
+    located = [offer for offer in listing.get("qualified") or [] if offer.get("distance_m") is not None]
+    if not located:
+        return f"您附近暂无可以享受的信易+权益。{more}"
+    lines = [f"离您最近的 {min(NEARBY_COUNT, len(located))} 项您可以享受的信易+权益："]
+    for i, offer in enumerate(located[:NEARBY_COUNT], 1):
+        lines.append(f"{i}. {offer['title']}（{offer['merchant_name']}·{offer['nearest_branch']}，"
+                     f"{_distance_text(offer['distance_m'])}）")
     lines.append(f"使用时请在商户处出示信用码。{more}")
     return "\n".join(lines)
 

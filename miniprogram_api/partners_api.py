@@ -36,3 +36,11 @@ def issue_with_qr(citizen, partner: str) -> dict:
 @blp.doc(summary="我出具过的互认证明及其状态（有效、已过期、已撤销）", security=CITIZEN_AUTH)
 def history():
     return attestations.attestations_of(g.citizen)
+
+
+@blp.route("/attestations/<jti>/revoke", methods=["POST"])
+@citizen_required()
+@blp.response(200, AttestationViewSchema)
+@blp.doc(summary="撤销本人出具的一份互认证明（合作城市经撤销清单得知）", security=CITIZEN_AUTH)
+def revoke(jti):
+    return attestations.revoke_own(g.citizen, jti)

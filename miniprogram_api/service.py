@@ -76,6 +76,7 @@ ACTION_NAMES = {
     "benefits.cancel": "商户撤销核销",
     "benefits.redemptions.read": "查看权益使用记录",
     "partners.attest": "出具城市互认证明",
+    "partners.revoke": "撤销城市互认证明",
     "partners.receipt": "互认城市回传权益使用记录",
 }
 ACTOR_LABELS = {"citizen": "本人", "system": "系统", "job": "系统定时任务", "staff": "信用中心工作人员",

@@ -43,18 +43,22 @@ schema = schemathesis.openapi.from_dict(_openapi_document())
 def credentials(app, client, wechat, tmp_path) -> dict[str, Callable[[], dict]]:
     """Headers for each security scheme; a partner's token is single-use, so each call gets a fresh one."""
     from tests.app.partners.conftest import PartnerCity
-    from tests.benefits.helpers import Shop, make_citizen, mp_headers
+    from tests.benefits.helpers import Shop, make_citizen, mp_headers, zlb_headers
 
     hangzhou = PartnerCity(tmp_path / "hangzhou-keys")
     with app.app_context():
         ensure_default_scenes()
         _, department_key = gen_department()
         shop = Shop(client)
-        citizen = mp_headers(make_citizen("张三丰", level=3))
+        person = make_citizen("张三丰", level=3)
+        citizen = mp_headers(person)
+        zlb_citizen = zlb_headers(person)
         hangzhou.register()
         staff = staff_headers(client, "fuzz-admin", role="admin")
     return {"staffToken": lambda: staff, "departmentKey": lambda: bearer(department_key),
-            "terminalKey": lambda: shop.headers, "citizenToken": lambda: citizen, "partnerToken": hangzhou.headers}
+            "terminalKey": lambda: shop.headers, "citizenToken": lambda: citizen, "zlbToken": lambda: zlb_citizen,
+            "partnerToken": hangzhou.headers}
+
 
 
 @schema.parametrize()

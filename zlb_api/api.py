@@ -73,6 +73,7 @@ from miniprogram_api.schemas import (
 from zlb_api import service
 from zlb_api.schemas import (
     ZlbConsentChangeSchema,
+    ZlbJtiSchema,
     ZlbLoginSchema,
     ZlbRefBodySchema,
     ZlbRefQuerySchema,
@@ -407,9 +408,11 @@ def submit_voluntary_report(body):
 @signed_in()
 @blp.arguments(OffersQuerySchema, location="query")
 @blp.response(200, CitizenOffersSchema)
-@blp.doc(summary="我能享受的信易+权益，以及暂不能享受的还差什么", security=ZLB_AUTH)
+@blp.doc(summary="我能享受的信易+权益，以及暂不能享受的还差什么；"
+                 "给出 lat/lng 时按最近门店由近到远排序", security=ZLB_AUTH)
 def offers(query):
-    return ledger.offers_for(g.citizen, query["scene"])
+    near = (query["lat"], query["lng"]) if query["lat"] is not None else None
+    return ledger.offers_for(g.citizen, query["scene"], near)
 
 
 @blp.route("/me/credit-code", methods=["POST"])
@@ -444,3 +447,12 @@ def issue_attestation(body):
 @blp.doc(summary="我出具过的互认证明及其状态", security=ZLB_AUTH)
 def attestation_history():
     return attestations.attestations_of(g.citizen)
+
+
+@blp.route("/me/attestations/revoke", methods=["POST"])
+@signed_in()
+@blp.arguments(ZlbJtiSchema)
+@blp.response(200, AttestationViewSchema)
+@blp.doc(summary="撤销本人出具的一份互认证明（jti 在请求体中）", security=ZLB_AUTH)
+def revoke_attestation(body):
+    return attestations.revoke_own(g.citizen, body["jti"])

@@ -34,3 +34,7 @@ class ZlbConsentChangeSchema(BodySchema):
     kind = fields.String(required=True, validate=validate.OneOf(CONSENT_KINDS),
                          metadata={"description": "scoring 信用评分 / partner_sharing 城市互认共享 / "
                                                   "raw_score_sharing 分值共享"})
+
+
+class ZlbJtiSchema(BodySchema):
+    jti = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={"description": "证明编号"})

@@ -22,7 +22,13 @@ from app.scoring import service as scoring
 from app.scoring.stats import level_names
 from app.timeutil import city_today
 from benefits import catalog
-from benefits.schemas import MerchantCreateSchema, OfferCreateSchema, SceneCreateSchema, TerminalCreateSchema
+from benefits.schemas import (
+    BranchLocationSchema,
+    MerchantCreateSchema,
+    OfferCreateSchema,
+    SceneCreateSchema,
+    TerminalCreateSchema,
+)
 
 PER_PAGE = 20
 
@@ -228,6 +234,22 @@ def terminal_issue(ref):
         db.session.rollback()
         return _merchant_page(catalog.get_merchant(ref), errors=form_errors(error), status=422)
     return _merchant_page(merchant, issued={"terminal": terminal, "key": key}, status=201)
+
+
+@blp.route("/merchants/<ref>/branches/<branch_ref>/location", methods=["POST"])
+@security.login_required("staff")
+def branch_location(ref, branch_ref):
+    """A branch's GCJ-02 coordinates (as a map of China or WeChat gives them), for offers sorted by distance."""
+    merchant = catalog.get_merchant(ref)
+    try:
+        data = load_form(BranchLocationSchema())
+        branch = catalog.update_branch(merchant, branch_ref, data)
+        db.session.commit()
+    except (ValidationError, ApiError) as error:
+        db.session.rollback()
+        return _merchant_page(catalog.get_merchant(ref), errors=form_errors(error), status=422)
+    flash(f"已保存“{branch.name}”的位置。", "success")
+    return redirect(url_for("console.merchant", ref=ref))
 
 
 @blp.route("/merchants/<ref>/terminals/<terminal_ref>/revoke", methods=["POST"])

@@ -54,6 +54,7 @@ REVOKE_REASONS = {
     "no_score": "信用评分授权已撤回或信用分不可用",
     "consent_withdrawn": "本人撤回城市互认共享授权",
     "raw_score_withdrawn": "本人撤回分值共享授权",
+    "citizen_revoked": "本人撤销",
 }
 
 
@@ -113,11 +114,13 @@ def issue(citizen: Citizen, partner_code: str) -> dict:
     }
 
 
-def attestations_of(citizen: Citizen, limit: int = 50) -> list[dict]:
+def attestations_of(citizen: Citizen, limit: int = 50, jti: str | None = None) -> list[dict]:
     now = utcnow()
-    rows = db.session.execute(
-        select(Attestation, Partner.city_code, Partner.city_name).join(Partner, Partner.id == Attestation.partner_id)
-        .where(Attestation.citizen_id == citizen.id).order_by(Attestation.id.desc()).limit(limit)).all()
+    stmt = (select(Attestation, Partner.city_code, Partner.city_name)
+            .join(Partner, Partner.id == Attestation.partner_id).where(Attestation.citizen_id == citizen.id))
+    if jti is not None:
+        stmt = stmt.where(Attestation.jti == jti)
+    rows = db.session.execute(stmt.order_by(Attestation.id.desc()).limit(limit)).all()
     out = []
     for attestation, code, name in rows:
         state = ("revoked" if attestation.revoked_at else "expired" if attestation.expires_at <= now else "valid")
@@ -132,6 +135,25 @@ def attestations_of(citizen: Citizen, limit: int = 50) -> list[dict]:
 # -- revoking -------------------------------------------------------------------------------------------
 
 _A = Attestation.__table__
+
+
+def revoke_own(citizen: Citizen, jti: str) -> dict:
+    """The citizen withdraws one attestation they issued: partners see it in the revocation feed."""
+    row = db.session.scalar(select(Attestation).where(Attestation.jti == jti, Attestation.citizen_id == citizen.id))
+    if row is None:
+        raise ApiError(404, "attestation_not_found", "未找到该互认证明。")
+    if row.revoked_at is not None:
+        raise ApiError(409, "attestation_already_revoked", "该互认证明已撤销。")
+    if row.expires_at <= utcnow():
+        raise ApiError(409, "attestation_expired", "该互认证明已过期，合作城市不再认可，无需撤销。")
+    revoked = _revoke(db.session.connection(), select(_A.c.id).where(_A.c.id == row.id, _A.c.revoked_at.is_(None)),
+                      "citizen_revoked")
+    if not revoked:  # revoked a moment ago by another request or the sweep
+        db.session.rollback()
+        raise ApiError(409, "attestation_already_revoked", "该互认证明已撤销。")
+    audit.log(citizen.id, "partners.revoke", "本人撤销城市信用分互认证明", {"jti": jti})
+    db.session.commit()
+    return attestations_of(citizen, 1, jti=jti)[0]
 
 
 def _revoke(connection: Connection, candidates, reason: str) -> int:

@@ -90,6 +90,18 @@ def mp_headers(citizen) -> dict:
     return bearer(issue_tokens(account).access_token)
 
 
+def zlb_headers(citizen) -> dict:
+    """A 浙里办 session bound to the citizen, without going through the province's sign-on."""
+    from miniprogram_api.auth import issue_tokens
+    from miniprogram_api.models import WeChatAccount
+
+    account = WeChatAccount(app_kind="zlb", openid=f"zlb-test-{citizen.ref}", citizen_id=citizen.id,
+                            bound_at=utcnow())
+    db.session.add(account)
+    db.session.commit()
+    return bearer(issue_tokens(account).access_token)
+
+
 class Shop:
     """A merchant with one branch, a terminal key and an L3 offer: the usual counterpart of a test."""
 

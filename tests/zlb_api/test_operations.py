@@ -141,6 +141,8 @@ def test_every_h5_operation_works_without_path_parameters(client, zlb, city):
     refused = go("POST", "/zlb/v1/me/attestations", me, 404, json={"partner": "990100"})
     assert refused["message"]
     assert go("GET", "/zlb/v1/me/attestations", me) == []
+    unknown = go("POST", "/zlb/v1/me/attestations/revoke", me, 404, json={"jti": "0" * 32})
+    assert unknown["code"] == "attestation_not_found"  # revoking one for real: tests/app/partners
     assert go("GET", "/zlb/v1/me/audit", me)["total"] >= 1
     go("DELETE", "/zlb/v1/me/consents", me, json={"kind": "partner_sharing"})
     go("DELETE", "/zlb/v1/binding", me, 204)

@@ -17,7 +17,7 @@ from app.partners import attestations
 from app.partners import service as registry
 from app.partners.models import Attestation
 from app.scoring import service as scoring
-from tests.benefits.helpers import make_citizen, mp_headers, report
+from tests.benefits.helpers import make_citizen, mp_headers, report, zlb_headers
 
 # joserfc warns that RFC 9864 prefers the fully-specified "Ed25519" name; "EdDSA" is what we are asked to use.
 pytestmark = pytest.mark.filterwarnings("ignore::joserfc.errors.SecurityWarning")
@@ -198,3 +198,24 @@ def citizen_id_number(citizen) -> str:
     from app.security.pii import vault
 
     return vault().decrypt(citizen.id_cipher, citizens.ID_PURPOSE)
+
+
+def test_the_citizen_revokes_one_attestation_in_either_channel(app, client, hangzhou):
+    person = _citizen(app)
+    first = _attest(client, person)["jti"]
+    second = _attest(client, person)["jti"]
+    revoked = client.post(f"/mp/v1/me/attestations/{first}/revoke", headers=person["headers"])
+    assert revoked.status_code == 200, revoked.get_json()
+    assert (revoked.get_json()["state"], revoked.get_json()["revoke_reason"]) == ("revoked", "本人撤销")
+    again = client.post(f"/mp/v1/me/attestations/{first}/revoke", headers=person["headers"])
+    assert (again.status_code, again.get_json()["code"]) == (409, "attestation_already_revoked")
+    stranger = _citizen(app, name="陌生人")
+    assert client.post(f"/mp/v1/me/attestations/{second}/revoke", headers=stranger["headers"]).status_code == 404
+    feed = client.get("/partner/v1/revocations", headers=hangzhou.headers()).get_json()
+    assert [(item["jti"], item["reason"]) for item in feed["items"]] == [(first, "citizen_revoked")]
+
+    with app.app_context():
+        zlb = zlb_headers(citizens.get_by_ref(person["ref"]))
+    through_zlb = client.post("/zlb/v1/me/attestations/revoke", json={"jti": second}, headers=zlb)
+    assert through_zlb.status_code == 200 and through_zlb.get_json()["state"] == "revoked"
+    assert _states(app, person) == [(True, "citizen_revoked"), (True, "citizen_revoked")]
