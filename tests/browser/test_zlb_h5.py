@@ -331,3 +331,29 @@ def test_every_page_fits_a_360px_screen_in_both_modes_and_elder_mode_is_larger(a
     assert sizes["elder"]["body"] >= 1.25 * sizes["normal"]["body"], sizes
     assert sizes["elder"]["cell"] >= 1.25 * sizes["normal"]["cell"], sizes
     assert sizes["elder"]["target"] >= 1.25 * sizes["normal"]["target"], sizes
+
+
+def test_offers_nearby_are_sorted_from_the_containers_location(app, city, live_server, phone, screenshot):
+    from benefits import catalog
+    from tests.benefits.helpers import make_merchant, make_offer
+
+    with app.app_context():
+        far, _, _ = make_merchant("柯桥轻纺城商户", branches=())
+        catalog.add_branch(far, "轻纺城店", "柯桥区", 30.08203, 120.49588)
+        near, _, _ = make_merchant("鲁迅故里商户", branches=())
+        catalog.add_branch(near, "鲁迅中路店", "越城区", 29.99597, 120.58102)
+        for merchant in (far, near):
+            make_offer(merchant, title=f"{merchant.name}优惠")
+        db.session.remove()
+    page = phone()
+    open_from_container(page, live_server, enrol(app, city, "wang"))
+    go(page, "#/offers")
+    expect(page.locator("[data-test=offer]").first).to_contain_text("柯桥轻纺城商户优惠")  # created first
+    page.get_by_role("tab", name="附近").tap()
+    expect(page.locator("[data-test=nearby-where]")).to_contain_text("当前位置")
+    offers = page.locator("[data-test=offer]")
+    expect(offers.first).to_contain_text("鲁迅故里商户优惠")
+    expect(offers.first).to_contain_text(re.compile(r"鲁迅中路店（\d+ 米）"))  # the stand-in's point in 越城区
+    expect(offers.nth(1)).to_contain_text(re.compile(r"轻纺城店（1\d\.\d 公里）"))
+    screenshot(page, "zlb-offers-nearby-sorted")
+    assert page.trouble == []
