@@ -357,3 +357,25 @@ def test_offers_nearby_are_sorted_from_the_containers_location(app, city, live_s
     expect(offers.nth(1)).to_contain_text(re.compile(r"轻纺城店（1\d\.\d 公里）"))
     screenshot(page, "zlb-offers-nearby-sorted")
     assert page.trouble == []
+
+
+def test_a_voluntary_report_with_a_photo(app, city, live_server, phone, tmp_path, screenshot):
+    page = phone()
+    open_from_container(page, live_server, enrol(app, city, "wang"))
+    go(page, "#/commitments?tab=voluntary")
+    page.locator("[data-test=voluntary-new]").tap()
+    page.get_by_text("无偿献血").tap()
+    page.locator("[data-test=occurred-at] input").fill("2026-11-01")
+    page.get_by_placeholder("例如：绍兴市志愿者协会").fill("绍兴市中心血站")
+    page.locator(".van-uploader input[type=file]").set_input_files(png_file(tmp_path, "blood.png"))
+    expect(page.locator(".van-uploader__preview")).to_have_count(1)
+    page.locator("[data-test=accept]").tap()
+    screenshot(page, "zlb-voluntary-filled")
+    page.locator("[data-test=submit-voluntary]").tap()
+    report = page.locator("[data-test=voluntary-report]")
+    expect(report).to_have_count(1)
+    expect(report).to_contain_text("无偿献血")
+    mine = city.client.get("/mp/v1/me/voluntary-reports", headers=city.citizen).get_json()["items"]
+    assert [(r["name"], r["issuer"], r["state"]) for r in mine] == [("无偿献血", "绍兴市中心血站", "submitted")]
+    assert [e["content_type"] for e in mine[0]["evidence"]] == ["image/png"]
+    assert page.trouble == []

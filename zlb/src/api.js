@@ -85,9 +85,12 @@ function viaMgop(name, endpoint, { query, body }) {
       data: { ...(query || {}), ...(body || {}) },
       header: headers(),
       onSuccess: (answer) => resolve(answer?.data ?? null),
+      // The gateway reports a failure as ret: ['CODE::message'], or passes our JSON error body on as data.
       onFail: (failure) => {
         const data = failure?.data || {}
-        reject(new ApiError(failure?.status || 0, data.code || 'gateway', data.message || '网关调用失败，请稍后再试'))
+        const [code, message] = String((failure?.ret || [])[0] || '').split('::')
+        reject(new ApiError(data.status || 0, data.code || code || 'gateway',
+          data.message || message || '网关调用失败，请稍后再试', data.errors))
       },
     })
   })
