@@ -379,3 +379,27 @@ def test_a_voluntary_report_with_a_photo(app, city, live_server, phone, tmp_path
     assert [(r["name"], r["issuer"], r["state"]) for r in mine] == [("无偿献血", "绍兴市中心血站", "submitted")]
     assert [e["content_type"] for e in mine[0]["evidence"]] == ["image/png"]
     assert page.trouble == []
+
+
+def test_withdrawing_the_scoring_consent_explains_first_then_the_score_is_gone(app, city, live_server, phone,
+                                                                             screenshot):
+    page = phone()
+    open_from_container(page, live_server, enrol(app, city, "wang"))
+    go(page, "#/consents")
+    switch = page.locator("[data-test=consent-scoring] .van-switch")
+    expect(switch).to_have_class(re.compile("van-switch--on"))
+    switch.tap()
+    dialog = page.locator(".van-dialog")
+    expect(dialog).to_contain_text("撤回后，信用中心将停止计算您的信用分")
+    screenshot(page, "zlb-consents-withdraw-dialog")
+    dialog.get_by_role("button", name="再想想").tap()
+    expect(switch).to_have_class(re.compile("van-switch--on"))
+    assert city.client.get("/mp/v1/me/score", headers=city.citizen).status_code == 200
+    switch.tap()
+    page.locator(".van-dialog").get_by_role("button", name="确定撤回").tap()
+    expect(switch).not_to_have_class(re.compile("van-switch--on"))
+    answer = city.client.get("/mp/v1/me/score", headers=city.citizen)
+    assert answer.status_code == 409 and answer.get_json()["code"] == "no_scoring_consent"
+    go(page, "#/home")
+    expect(page).to_have_url(re.compile("#/consent"))  # asked again before any score
+    assert page.trouble == []
