@@ -5,9 +5,9 @@ clients are generated from fails here).
 
 Each operation is called with the credentials its security scheme asks for (an admin, a department, a merchant
 terminal, a bound citizen), so the generated input reaches the validation and the services, not only the guard.
-The mini-program's login reaches the stand-in WeChat server; partner calls carry a fresh token signed by a
-registered 杭州. Generation is derandomized and keeps no example database, so every run sends the same
-inputs; 25 examples per operation keep the whole API under a minute.
+The mini-program's login reaches the stand-in WeChat server, 浙里办's the stand-in province SSO; partner calls
+carry a fresh token signed by a registered 杭州. Generation is derandomized and keeps no example database, so every
+run sends the same inputs; 25 examples per operation keep the whole API under a minute.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ schema = schemathesis.openapi.from_dict(_openapi_document())
 
 
 @pytest.fixture
-def credentials(app, client, wechat, tmp_path) -> dict[str, Callable[[], dict]]:
+def credentials(app, client, wechat, zlb_sso, tmp_path) -> dict[str, Callable[[], dict]]:
     """Headers for each security scheme; a partner's token is single-use, so each call gets a fresh one."""
     from tests.app.partners.conftest import PartnerCity
     from tests.benefits.helpers import Shop, make_citizen, mp_headers, zlb_headers

@@ -118,7 +118,7 @@ def _record(path: Path, url: str, public_base: str | None) -> None:
                       "{\"handle\": \"…\"} 得到 ticketId",
         "login": f"POST {base}/zlb/v1/session {{\"ticketId\": \"…\"}}（ticketId 一次有效、5 分钟内）",
         "scripted_tickets": {"error": "省认证返回错误（502）", "slow": "省认证超时（503）",
-                             "refused": "票据无效（502）"},
+                             "refused": "票据无效（401）"},
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -8,10 +8,12 @@ for it (PUT consents) before any score is computed. Everything else the H5 does 
 
 from __future__ import annotations
 
+from flask import g
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import service as audit
+from app.audit.service import Actor
 from app.citizens import service as citizens
 from app.citizens.idnumber import InvalidIdNumber, parse_id_number
 from app.errors import ApiError
@@ -65,6 +67,7 @@ def login(ticket_id: str) -> dict:
             db.session.rollback()
             account = _account(user_id)
     now = utcnow()
+    g.actor = Actor("citizen", account.ref)  # the binding is the person's own act, as in the mini-program
     try:
         won = db.session.execute(update(WeChatAccount)
                                  .where(WeChatAccount.id == account.id, WeChatAccount.citizen_id.is_(None))

@@ -83,7 +83,7 @@ def test_first_login_binds_the_citizen_and_scoring_waits_for_consent(app, client
         reasons = {entry.action: entry.reason for entry in entries}
     assert "浙里办" in reasons["zlb.bind"] and "浙里办" in reasons["consent.grant"]
     trail = client.get("/zlb/v1/me/audit", headers=headers).get_json()["items"]
-    assert any(item["action_name"] == "浙里办实名登录并关联" for item in trail)
+    assert any(item["action_name"] == "浙里办实名登录并关联" and item["who"] == "本人" for item in trail)
 
     # A second login (a new ticket) is the same account: no second binding.
     again = zlb.login("wang")
@@ -107,10 +107,11 @@ def test_province_errors_and_timeouts(app, zlb):
     assert error.status_code == 502 and error.get_json()["code"] == "zlb_sso_error"
     assert "浙里办" in error.get_json()["message"]
     refused = zlb.session("refused")
-    assert refused.status_code == 502 and refused.get_json()["code"] == "zlb_sso_error"
+    assert refused.status_code == 401 and refused.get_json()["code"] == "zlb_ticket_invalid"
+    assert "重新打开" in refused.get_json()["message"]
     used_twice = zlb.ticket("wang")
     assert zlb.session(used_twice).status_code == 200
-    assert zlb.session(used_twice).status_code == 502
+    assert zlb.session(used_twice).get_json()["code"] == "zlb_ticket_invalid"
     slow = zlb.session("slow")
     assert slow.status_code == 503 and slow.get_json()["code"] == "zlb_sso_timeout"
     assert "超时" in slow.get_json()["message"]
