@@ -403,3 +403,20 @@ def test_withdrawing_the_scoring_consent_explains_first_then_the_score_is_gone(a
     go(page, "#/home")
     expect(page).to_have_url(re.compile("#/consent"))  # asked again before any score
     assert page.trouble == []
+
+
+def test_a_token_the_server_refuses_signs_in_again_with_a_fresh_ticket(app, city, live_server, phone):
+    page = phone()
+    open_from_container(page, live_server, enrol(app, city, "wang"))
+    expect(page.locator("[data-test=chart-last]")).to_be_visible()
+    page.wait_for_load_state("networkidle")  # the home page's calls are all answered
+    sessions_before = city.client.application.extensions["zlb_sso_standin"].calls["access_token"]
+    page.evaluate("""() => {
+        const s = JSON.parse(sessionStorage.getItem('zlb.session'));
+        sessionStorage.setItem('zlb.session', JSON.stringify({...s, access_token: s.access_token + 'x'}));
+    }""")
+    page.evaluate("window.location.hash = '#/mine'")  # its calls are refused: the app signs in again
+    expect(page.locator("[data-test=masked-name]")).to_have_text("王*")  # refused once, then a new ticket
+    expect(page).to_have_url(re.compile("#/mine"))
+    assert city.client.application.extensions["zlb_sso_standin"].calls["access_token"] == sessions_before + 1
+    assert page.trouble == []

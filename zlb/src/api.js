@@ -104,12 +104,15 @@ export function whenSignedOut(handler) { onSignedOut = handler }
 export async function call(name, options = {}) {
   const endpoint = endpoints[name]
   if (!endpoint) throw new Error(`unknown endpoint ${name}`)
+  const token = session.token()
   try {
     // The gateway cannot carry a file: uploads always go straight to our API host.
     if (viaGateway() && !endpoint.upload) return await viaMgop(name, endpoint, options)
     return await viaFetch(endpoint, options)
   } catch (error) {
-    if (error.status === 401 && name !== 'session') {
+    // A refused token signs in again (a fresh ticket from the container) — once, however many calls were
+    // refused, and never dropping a session that a newer sign-in has already replaced.
+    if (error.status === 401 && name !== 'session' && token && session.token() === token) {
       session.clear()
       onSignedOut()
     }

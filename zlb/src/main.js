@@ -13,7 +13,10 @@ function applyUiStyle(style) {
   document.documentElement.dataset.ui = style
 }
 
-whenSignedOut(() => router.replace({ name: 'start', query: { next: router.currentRoute.value.fullPath } }))
+whenSignedOut(() => {
+  const current = router.currentRoute.value
+  if (current.name !== 'start') router.replace({ name: 'start', query: { next: current.fullPath } })
+})
 
 uiStyle().then(applyUiStyle).finally(() => {
   createApp(App).use(router).use(Vant).mount('#app')
