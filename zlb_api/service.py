@@ -88,6 +88,6 @@ def login(ticket_id: str) -> dict:
 
 
 def _session_answer(account: WeChatAccount) -> dict:
-    pair = auth.issue_tokens(account)
+    pair = auth.issue_tokens(account, with_refresh=False)
     return {"access_token": pair.access_token, "token_type": "Bearer", "expires_in": pair.expires_in,
             "bound": account.citizen_id is not None, "channel": ZLB}

@@ -144,6 +144,7 @@ def test_one_person_two_channels_one_file(app, client, zlb, wechat):
 
     # Each token works in its own channel only.
     assert client.get("/mp/v1/me", headers=zlb_headers).status_code == 401
+    assert client.get("/mp/v1/me/score", headers=zlb_headers).status_code == 401
     assert client.get("/zlb/v1/me", headers=mp).status_code == 401
 
     # Unbinding 浙里办 ends its sessions and leaves WeChat's.
