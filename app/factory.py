@@ -6,7 +6,7 @@ import base64
 
 from flask import Flask
 
-from app import console, docs_assets, metrics, ratelimit, replica, request_guard, web_assets
+from app import console, docs_assets, metrics, ratelimit, replica, request_guard, web_assets, zlb_h5
 from app.config import PROJECT_ROOT, Config
 from app.db_pool import ping_after_idle, remove_session_safely
 from app.errors import register_error_handlers
@@ -59,6 +59,7 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     app.register_blueprint(cashier.blp)  # the cashier's page, /merchant/
     zlb_demo.register(app)  # the 浙里办 container stand-in's demo routes, in tests and the demo only
     app.register_blueprint(report_pages.blp)  # the public verification page of credit reports, /verify/
+    zlb_h5.register(app)  # the 浙里办 H5 at /zlb/ and, in demo and tests, its container stand-in page
     metrics.init_app(app)
     _register_cli(app)
     _trust_proxies(app)
