@@ -127,9 +127,8 @@ def describe(case: RightsCase, *, detail: bool = False, audience: str = "citizen
         "working_days_left": working_days_left(case) if case.state in OPEN_STATES else None,
         "department_finding": case.department_finding,
         "decision_reason": case.decision_reason, "decided_at": to_city(case.decided_at),
+        "commitment_version": case.commitment_version,
     }
-    if case.kind == "repair":
-        answer["commitment_version"] = case.commitment_version
     if detail:
         answer["commitment_text"] = case.commitment_text
         answer["correction"] = case.correction
