@@ -30,7 +30,7 @@ def urgency(case_view: dict) -> str:
     left = case_view.get("working_days_left")
     if left is None:
         return "closed"
-    if left < 0:
+    if left < 0 or case_view.get("deadline_flag") == "overdue":
         return "overdue"
     return "due" if left <= 2 else "ok"
 

@@ -89,6 +89,14 @@ def working_days_left(case: RightsCase, today: date | None = None) -> int:
     return calendar.working_days_between(today, case.deadline)
 
 
+def deadline_flag(case: RightsCase, today: date | None = None) -> str | None:
+    """The stored flag (the hourly job marks due_soon), except that an open case past its deadline is overdue at
+    once, whatever the weekday and whenever the job last ran."""
+    if case.state in OPEN_STATES and case.deadline < (today or city_today()):
+        return "overdue"
+    return case.deadline_flag
+
+
 def timeline(case: RightsCase) -> list[dict]:
     events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
     return [{"at": to_city(e.at), "actor_type": e.actor_type, "actor": _actor_label(e), "action": e.action,
@@ -123,7 +131,7 @@ def describe(case: RightsCase, *, detail: bool = False, audience: str = "citizen
         "reason_code": case.reason_code, "reason_name": OBJECTION_REASONS.get(case.reason_code or ""),
         "reason_text": case.reason_text,
         "received_at": to_city(case.received_at), "deadline": case.deadline.isoformat(),
-        "deadline_provisional": case.deadline_provisional, "deadline_flag": case.deadline_flag,
+        "deadline_provisional": case.deadline_provisional, "deadline_flag": deadline_flag(case),
         "working_days_left": working_days_left(case) if case.state in OPEN_STATES else None,
         "department_finding": case.department_finding,
         "decision_reason": case.decision_reason, "decided_at": to_city(case.decided_at),
@@ -179,7 +187,8 @@ def chat_summary(citizen_id: int, kind: str, recent_days: int = 30) -> list[str]
         label = record_label(record)
         if case.state in OPEN_STATES:
             left = working_days_left(case)
-            due = f"还剩 {left} 个工作日" if left > 0 else ("今天到期" if left == 0 else "已超期，正在督办")
+            due = ("已逾期，正在督办" if deadline_flag(case) == "overdue" else
+                   f"还剩 {left} 个工作日" if left > 0 else "今天到期")
             lines.append(f"· {label}：{STATE_NAMES[case.state]}，办理期限 {case.deadline.isoformat()}"
                          f"{'（暂定）' if case.deadline_provisional else ''}，{due}")
         else:
