@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 
 from app import ratelimit
 from app.audit import service as audit
-from app.auth.models import StaffUser
 from app.citizens import service as citizens
 from app.citizens.idnumber import InvalidIdNumber, parse_id_number
 from app.citizens.models import Citizen
@@ -29,6 +28,7 @@ from app.scoring import service as scoring
 from app.scoring.models import Score, ScoreHistory
 from app.security.pii import mask_name, mask_phone, vault
 from app.timeutil import CITY_TZ, city_today, utcnow
+from benefits import trail_names
 from miniprogram_api import auth, cache, wechat
 from miniprogram_api.models import WeChatAccount
 from score_model import DIMENSION_NAMES, DIMENSIONS, Rules, RulesError, load_rules
@@ -74,8 +74,6 @@ ACTION_NAMES = {
     "partners.attest": "出具城市互认证明",
     "partners.receipt": "互认城市回传权益使用记录",
 }
-ACTOR_LABELS = {"citizen": "本人", "system": "系统", "job": "系统定时任务", "staff": "信用中心工作人员",
-                "department": "数据报送部门", "merchant": "信用惠民联盟商户", "partner": "互认合作城市"}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -388,44 +386,13 @@ def set_consent(citizen: Citizen, kind: str, grant: bool) -> dict:
     return consents_view(citizen)
 
 
-def _actor_names(entries) -> dict[tuple[str, str], str]:
-    staff = {entry.actor_id for entry in entries if entry.actor_type == "staff"}
-    departments = {entry.actor_id for entry in entries if entry.actor_type == "department"}
-    names: dict[tuple[str, str], str] = {}
-    if staff:
-        for username, display in db.session.execute(
-                select(StaffUser.username, StaffUser.display_name).where(StaffUser.username.in_(staff))):
-            names[("staff", username)] = display or ACTOR_LABELS["staff"]
-    if departments:
-        for code, name in db.session.execute(select(Department.code, Department.name)
-                                             .where(Department.code.in_(departments))):
-            names[("department", code)] = name
-    return names
-
-
-def _merchant_names(entries) -> dict[int, str]:
-    """"商户（门店）" for the merchant entries: the merchant's name as it was at the scan (kept in the entry), and the
-    branch it happened at (its name now)."""
-    from benefits import catalog
-
-    scans = [entry for entry in entries if entry.actor_type == "merchant" and entry.details.get("merchant")]
-    branches = catalog.branch_names({entry.details["branch"] for entry in scans
-                                     if isinstance(entry.details.get("branch"), int)})
-    named = {}
-    for entry in scans:
-        branch = branches.get(entry.details.get("branch"))
-        named[id(entry)] = f"{entry.details['merchant']}（{branch}）" if branch else entry.details["merchant"]
-    return named
-
-
 def audit_page(citizen: Citizen, page: int, per_page: int) -> dict:
     """查询留痕: who read or changed this citizen's data, when and why, newest first."""
     entries, total = audit.entries_for_subject(citizen.id, page, per_page)
-    names, merchants = _actor_names(entries), _merchant_names(entries)
+    names = trail_names.actor_names(entries)
     items = [{
         "occurred_at": entry.occurred_at,
-        "who": merchants.get(id(entry)) or names.get((entry.actor_type, entry.actor_id),
-                                                     ACTOR_LABELS.get(entry.actor_type, "其他")),
+        "who": names[id(entry)],
         "who_type": entry.actor_type,
         "action": entry.action, "action_name": ACTION_NAMES.get(entry.action, entry.action),
         "reason": entry.reason,

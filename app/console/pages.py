@@ -21,7 +21,7 @@ from app.records import queries as record_queries
 from app.scoring import service as scoring
 from app.scoring.stats import level_names
 from app.timeutil import city_today
-from benefits import catalog
+from benefits import catalog, trail_names
 from benefits.schemas import MerchantCreateSchema, OfferCreateSchema, SceneCreateSchema, TerminalCreateSchema
 
 PER_PAGE = 20
@@ -149,6 +149,8 @@ def citizen_file():
     db.session.commit()
     records = record_queries.records_by_refs([c.ref for c in score_file["contributions"]]) if score_file else {}
     trail, trail_total = audit.entries_for_subject(citizen.id, 1, 20)
+    who = trail_names.actor_names(trail)
+    trail = [(entry, who[id(entry)]) for entry in trail]
     history = [{"at": entry.computed_at.isoformat(), "total": entry.total, "level": entry.level}
                for entry in (score_file or {}).get("history", [])]
     return render_template("console/citizen_file.html", citizen=citizens.summary(citizen), file=score_file,
