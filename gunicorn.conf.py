@@ -50,6 +50,12 @@ def on_starting(server):
             "process, so sessions, single-use codes and rate limits would not be shared between workers. "
             "Set REDIS_URL (production) or run one worker (-w 1).", server.cfg.workers)
         sys.exit(3)
+    # Under gunicorn this is production: /partner/v1/info must name our address from configuration, never from the
+    # Host header a caller sends (the first-look `flask run` falls back to it; the demo sets it to where it serves).
+    if not os.environ.get("PUBLIC_BASE_URL"):
+        server.log.error("refusing to start without PUBLIC_BASE_URL: set it to the address partners reach this city "
+                         "at (e.g. https://credit.example.gov.cn), or /partner/v1/info would echo any Host header.")
+        sys.exit(3)
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:  # a fresh directory per start: files of dead workers from the last run would be counted again
         shutil.rmtree(directory, ignore_errors=True)

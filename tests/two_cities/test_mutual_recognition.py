@@ -161,3 +161,11 @@ def test_settlement_counts_match_until_a_receipt_is_dropped(linked):
     listed = hangzhou.call("GET", f"/api/v1/partners/reconciliations?partner=330600&date={today}",
                            headers=hangzhou.admin)
     assert [r["report_id"] for r in listed] == [report["report_id"]]  # replaced, not added
+
+
+def test_the_demo_names_its_served_address_not_a_callers_host(cities):
+    """The demo sets PUBLIC_BASE_URL to where it serves (issue 22, defect 7): a forged Host is not reflected."""
+    city = cities["shaoxing"]
+    info = requests.get(f"{city.url}/partner/v1/info", headers={"Host": "evil.example"}, timeout=10).json()
+    assert info["jwks_url"] == f"{city.url}/.well-known/jwks.json"
+    assert "evil" not in str(info)

@@ -36,13 +36,31 @@ def test_several_workers_without_redis_refuse_to_start_and_say_why(tmp_path):
 
 
 @pytest.mark.skipif(GUNICORN is None, reason="gunicorn is not installed")
+def test_production_without_a_public_base_url_refuses_to_start(tmp_path):
+    """/partner/v1/info would build its URLs from whatever Host a caller sends (issue 22, defect 7)."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("REDIS_URL", "DATABASE_URL", "PUBLIC_BASE_URL")}
+    env["INSTANCE_PATH"] = str(tmp_path / "instance")
+    process = subprocess.Popen([GUNICORN, "-w", "1", "-b", "127.0.0.1:5404", "wsgi:app"], cwd=PROJECT_ROOT,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+        pytest.fail(f"gunicorn started without PUBLIC_BASE_URL: {err[-2000:]}")
+    assert process.returncode != 0
+    assert "PUBLIC_BASE_URL" in err
+
+
+@pytest.mark.skipif(GUNICORN is None, reason="gunicorn is not installed")
 def test_one_worker_on_the_embedded_default_starts(tmp_path):
     import time
 
     import requests
 
     env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
-    env["INSTANCE_PATH"] = str(tmp_path / "instance")
+    env.update(INSTANCE_PATH=str(tmp_path / "instance"), PUBLIC_BASE_URL="http://127.0.0.1:5402")
     process = subprocess.Popen([GUNICORN, "-w", "1", "-b", "127.0.0.1:5402", "wsgi:app"], cwd=PROJECT_ROOT,
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
