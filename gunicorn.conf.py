@@ -26,17 +26,21 @@ max_requests = 200_000
 max_requests_jitter = 20_000
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None  # the app writes its own access line (route template, no raw path): app/logging_setup.py
+access_log_format = "-"  # should anyone turn gunicorn's on (--access-logfile), it still carries no raw URL
 
 # gunicorn's own lines (start-up, worker boots and deaths) in the same JSON as the app's.
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "app.logging_setup.JsonFormatter"}},
-    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+                 "null": {"class": "logging.NullHandler"}},
     "root": {"level": os.environ.get("LOG_LEVEL", "INFO"), "handlers": ["json"]},
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+        # gunicorn writes an access line whenever a logging config is given, accesslog or not, with the raw path and
+        # query (phone numbers, ID numbers). The app's line by route template is the one access line.
+        "gunicorn.access": {"level": "CRITICAL", "handlers": ["null"], "propagate": False},
     },
 }
 

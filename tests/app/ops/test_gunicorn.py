@@ -76,3 +76,61 @@ def test_one_worker_on_the_embedded_default_starts(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _serve(tmp_path, port: int, extra_env: dict | None = None):
+    """gunicorn with the repository's gunicorn.conf.py on ``port``, its output in a file; returns (process, log)."""
+    import time
+
+    import requests
+
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(INSTANCE_PATH=str(tmp_path / "instance"), PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+               **(extra_env or {}))
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen([GUNICORN, "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"], cwd=PROJECT_ROOT,
+                                   env=env, stdout=sink, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+            return process, log
+        except requests.RequestException:  # the worker is still booting
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.terminate()
+                pytest.fail(f"gunicorn did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.skipif(GUNICORN is None, reason="gunicorn is not installed")
+def test_one_access_line_per_request_by_route_template_and_no_raw_query(tmp_path):
+    """gunicorn's own access log wrote the raw path and query (issue 22, defect 10)."""
+    import json
+    import time
+
+    import requests
+
+    port = _free_port()
+    process, log = _serve(tmp_path, port)
+    try:
+        for _ in range(3):
+            requests.get(f"http://127.0.0.1:{port}/healthz?phone=13912345678&id=11010519491231002X", timeout=10)
+        requests.get(f"http://127.0.0.1:{port}/mp/v1/me/records/13987654321", timeout=10)
+        time.sleep(0.5)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    text = log.read_text()
+    assert "13912345678" not in text and "11010519491231002X" not in text and "13987654321" not in text, text[-3000:]
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+    access = [line for line in lines if "healthz" in json.dumps(line, ensure_ascii=False)]
+    assert len(access) == 4 and all(line.get("route") == "/healthz" for line in access), access
