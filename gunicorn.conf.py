@@ -12,6 +12,8 @@ import os
 import shutil
 import sys
 
+from gunicorn import util
+
 _redis = bool(os.environ.get("REDIS_URL"))
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
@@ -27,6 +29,23 @@ max_requests_jitter = 20_000
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None  # the app writes its own access line (route template, no raw path): app/logging_setup.py
 access_log_format = "-"  # should anyone turn gunicorn's on (--access-logfile), it still carries no raw URL
+
+# gunicorn answers a request it refuses before the app sees it (a request line over limit_request_line, 4094 bytes; a
+# header field over limit_request_field_size, 8190 bytes; more than limit_request_fields, 100) with an HTML page. The
+# API documents JSON errors: answer those with our body (code, status, Chinese message) instead. gunicorn's own
+# message is dropped: it can quote the raw request line.
+limit_request_line = 4094
+limit_request_field_size = 8190
+limit_request_fields = 100
+
+
+def _json_error(sock, status_int, reason, mesg):
+    from app.errors import raw_error_response
+
+    util.write_nonblock(sock, raw_error_response(status_int, reason))
+
+
+util.write_error = _json_error
 
 # gunicorn's own lines (start-up, worker boots and deaths) in the same JSON as the app's.
 logconfig_dict = {

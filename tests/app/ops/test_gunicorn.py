@@ -134,3 +134,26 @@ def test_one_access_line_per_request_by_route_template_and_no_raw_query(tmp_path
     lines = [json.loads(line) for line in text.splitlines() if line.strip()]
     access = [line for line in lines if "healthz" in json.dumps(line, ensure_ascii=False)]
     assert len(access) == 4 and all(line.get("route") == "/healthz" for line in access), access
+
+
+@pytest.mark.skipif(GUNICORN is None, reason="gunicorn is not installed")
+def test_an_oversized_request_line_or_header_is_answered_with_the_json_error(tmp_path):
+    """gunicorn refuses them before the app sees them, with its own HTML page (issue 22, defect 8)."""
+    import requests
+
+    port = _free_port()
+    process, _ = _serve(tmp_path, port)
+    try:
+        long_line = requests.get(f"http://127.0.0.1:{port}/healthz?q={'x' * 9000}", timeout=10)
+        big_header = requests.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Big": "y" * 16384}, timeout=10)
+        many_headers = requests.get(f"http://127.0.0.1:{port}/healthz",
+                                    headers={f"X-H{n}": "z" for n in range(120)}, timeout=10)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    for response, status, code in ((long_line, 414, "uri_too_long"), (big_header, 431, "header_fields_too_large"),
+                                   (many_headers, 431, "header_fields_too_large")):
+        assert response.status_code == status, response.text[:300]
+        assert response.headers["Content-Type"].startswith("application/json"), response.text[:300]
+        body = response.json()
+        assert body["code"] == code and body["status"] == status and "请求" in body["message"], body
