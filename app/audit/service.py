@@ -72,9 +72,10 @@ def _link_hash(prev_hash: str, seq: int, occurred_at: datetime, actor_type: str,
     return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
 
 
-def _seal(occurred_at: datetime, actor_type: str, actor_id: str, subject_id: int | None, action: str, reason: str,
+def seal_of(occurred_at: datetime, actor_type: str, actor_id: str, subject_id: int | None, action: str, reason: str,
           details: dict | None) -> str:
-    """The MAC an entry is written with (canonical as the link hash: UTC time, details as stored)."""
+    """The MAC an entry is written with (canonical as the link hash: UTC time, details as stored); a writer that
+    inserts into ``audit_pending`` itself (the verification ledger's one-statement path) writes it too."""
     payload = json.dumps(
         [occurred_at.astimezone(UTC).isoformat(), actor_type, actor_id, subject_id, action, reason, details],
         ensure_ascii=False, sort_keys=True, separators=(",", ":"),
@@ -83,7 +84,7 @@ def _seal(occurred_at: datetime, actor_type: str, actor_id: str, subject_id: int
 
 
 def _seal_holds(row) -> bool:
-    expected = _seal(row.occurred_at, row.actor_type, row.actor_id, row.subject_id, row.action, row.reason,
+    expected = seal_of(row.occurred_at, row.actor_type, row.actor_id, row.subject_id, row.action, row.reason,
                      row.details)
     return hmac.compare_digest(expected, row.seal or "")
 
@@ -117,12 +118,12 @@ def append(subject_ids: Iterable[int | None], action: str, reason: str, details:
         shared = json.dumps(details, ensure_ascii=False)
         return copy_rows(connection, PendingAuditEntry.__table__, _APPEND_COLUMNS,
                          ((now, actor.type, actor.id, subject_id, action, reason, shared,
-                           _seal(now, actor.type, actor.id, subject_id, action, reason, details))
+                           seal_of(now, actor.type, actor.id, subject_id, action, reason, details))
                           for subject_id in subjects))
     rows = [{
         "occurred_at": now, "actor_type": actor.type, "actor_id": actor.id, "subject_id": subject_id,
         "action": action, "reason": reason, "details": details,
-        "seal": _seal(now, actor.type, actor.id, subject_id, action, reason, details),
+        "seal": seal_of(now, actor.type, actor.id, subject_id, action, reason, details),
     } for subject_id in subjects]
     connection.execute(insert(PendingAuditEntry.__table__), rows)
     return len(rows)
