@@ -73,6 +73,8 @@ ACTION_NAMES = {
     "benefits.redemptions.read": "查看权益使用记录",
     "partners.attest": "出具城市互认证明",
     "partners.receipt": "互认城市回传权益使用记录",
+    "rights.case.view": "查看异议/修复案件",
+    "rights.cases.list": "查看异议/修复案件列表",
 }
 
 

@@ -31,7 +31,8 @@ STATUS_NAMES = {"active": "有效", "disputed": "异议中", "repaired": "已修
                 "matched": "一致", "mismatched": "有差异", "retry": "待重试", "running": "导入中", "done": "已完成",
                 "failed": "失败"}
 ACTION_NAMES = {"citizen.lookup": "查找居民", "score.read": "查看信用分", "records.ingest": "部门归集记录",
-                "record.status": "更正记录状态", "score.recompute": "重新计算信用分"}
+                "record.status": "更正记录状态", "score.recompute": "重新计算信用分",
+                "rights.case.view": "查看异议/修复案件", "rights.cases.list": "查看异议/修复案件列表"}
 
 
 @blp.app_template_filter("status_name")

@@ -58,6 +58,7 @@ def rights_cases(kind):
         state = "open"
     page = page_number()
     rows, total = queues.staff_cases(kind, state or None, page, PER_PAGE)
+    cases.log_listing(rows)
     items = [{**cases.describe(case, audience="staff"), "urgency": None} for case in rows]
     for item in items:
         item["urgency"] = urgency(item)

@@ -10,6 +10,7 @@ from flask import g
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.audit import service as audit
 from app.audit.service import current_actor
 from app.errors import ApiError
 from app.extensions import db
@@ -87,6 +88,15 @@ def working_days_left(case: RightsCase, today: date | None = None) -> int:
     if today >= case.deadline:
         return -calendar.working_days_between(case.deadline, today)
     return calendar.working_days_between(today, case.deadline)
+
+
+def log_listing(listed: list[RightsCase]) -> None:
+    """A list of cases shows each citizen's record and reasons: one entry in each listed citizen's trail."""
+    citizen_ids = sorted({case.citizen_id for case in listed})
+    if citizen_ids:
+        audit.append(citizen_ids, "rights.cases.list", "工作人员查看异议/修复案件列表",
+                     {"cases": sorted(case.ref for case in listed)[:50]})
+        db.session.commit()
 
 
 def deadline_flag(case: RightsCase, today: date | None = None) -> str | None:
