@@ -24,6 +24,7 @@ from app.errors import ApiError
 from app.extensions import db
 from app.paging import Page, paginate
 from app.records.models import Department, Record
+from app.rights import cases as rights_cases
 from app.scoring import service as scoring
 from app.scoring.models import Score, ScoreHistory
 from app.security.pii import mask_name, mask_phone, vault
@@ -339,6 +340,7 @@ def records_page(citizen: Citizen, page: int, per_page: int, dimension: str | No
     scored = citizens.has_consent(citizen.id, "scoring")
     if scored and result.items:
         contributions = {c.ref: c for c in scoring.explain(citizen).contributions}
+    open_cases = rights_cases.open_cases_by_record([record.id for record, _ in result.items])
     items = []
     for record, department_name in result.items:
         kind = score_rules.catalog.get(record.type_code)
@@ -355,6 +357,7 @@ def records_page(citizen: Citizen, page: int, per_page: int, dimension: str | No
             "counted": contribution.counted if contribution else None,
             "counts_until": contribution.counts_until if contribution else None,
             "not_counted_reason": reason, "not_counted_text": NOT_COUNTED_TEXT.get(reason) if reason else None,
+            "open_case": open_cases.get(record.id),
         })
     return result.as_dict(items)
 

@@ -90,6 +90,19 @@ def working_days_left(case: RightsCase, today: date | None = None) -> int:
     return calendar.working_days_between(today, case.deadline)
 
 
+def open_cases_by_record(record_ids: list[int]) -> dict[int, dict]:
+    """The open case on each of these records (at most one: a record has one open case at a time), for a list of
+    records to show."""
+    if not record_ids:
+        return {}
+    rows = db.session.execute(select(RightsCase.record_id, RightsCase.ref, RightsCase.kind, RightsCase.state,
+                                     RightsCase.deadline)
+                              .where(RightsCase.record_id.in_(record_ids), RightsCase.state.in_(OPEN_STATES)))
+    return {row.record_id: {"ref": row.ref, "kind": row.kind, "kind_name": KIND_NAMES[row.kind],
+                            "state": row.state, "state_name": STATE_NAMES[row.state], "deadline": row.deadline}
+            for row in rows}
+
+
 def log_listing(listed: list[RightsCase]) -> None:
     """A list of cases shows each citizen's record and reasons: one entry in each listed citizen's trail."""
     citizen_ids = sorted({case.citizen_id for case in listed})
