@@ -12,6 +12,8 @@ import os
 import shutil
 import sys
 
+from gunicorn import util
+
 _redis = bool(os.environ.get("REDIS_URL") or os.environ.get("REDIS_SENTINELS"))
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
@@ -26,17 +28,38 @@ max_requests = 200_000
 max_requests_jitter = 20_000
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None  # the app writes its own access line (route template, no raw path): app/logging_setup.py
+access_log_format = "-"  # should anyone turn gunicorn's on (--access-logfile), it still carries no raw URL
+
+# gunicorn answers a request it refuses before the app sees it (a request line over limit_request_line, 4094 bytes; a
+# header field over limit_request_field_size, 8190 bytes; more than limit_request_fields, 100) with an HTML page. The
+# API documents JSON errors: answer those with our body (code, status, Chinese message) instead. gunicorn's own
+# message is dropped: it can quote the raw request line.
+limit_request_line = 4094
+limit_request_field_size = 8190
+limit_request_fields = 100
+
+
+def _json_error(sock, status_int, reason, mesg):
+    from app.errors import raw_error_response
+
+    util.write_nonblock(sock, raw_error_response(status_int, reason))
+
+
+util.write_error = _json_error
 
 # gunicorn's own lines (start-up, worker boots and deaths) in the same JSON as the app's.
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "app.logging_setup.JsonFormatter"}},
-    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+                 "null": {"class": "logging.NullHandler"}},
     "root": {"level": os.environ.get("LOG_LEVEL", "INFO"), "handlers": ["json"]},
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+        # gunicorn writes an access line whenever a logging config is given, accesslog or not, with the raw path and
+        # query (phone numbers, ID numbers). The app's line by route template is the one access line.
+        "gunicorn.access": {"level": "CRITICAL", "handlers": ["null"], "propagate": False},
     },
 }
 
@@ -49,6 +72,12 @@ def on_starting(server):
             "refusing to start %d workers without REDIS_URL: the embedded key-value store lives inside one "
             "process, so sessions, single-use codes and rate limits would not be shared between workers. "
             "Set REDIS_URL (production) or run one worker (-w 1).", server.cfg.workers)
+        sys.exit(3)
+    # Under gunicorn this is production: /partner/v1/info must name our address from configuration, never from the
+    # Host header a caller sends (the first-look `flask run` falls back to it; the demo sets it to where it serves).
+    if not os.environ.get("PUBLIC_BASE_URL"):
+        server.log.error("refusing to start without PUBLIC_BASE_URL: set it to the address partners reach this city "
+                         "at (e.g. https://credit.example.gov.cn), or /partner/v1/info would echo any Host header.")
         sys.exit(3)
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:  # a fresh directory per start: files of dead workers from the last run would be counted again

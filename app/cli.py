@@ -181,8 +181,12 @@ def verify_audit():
         signed = f", matching the signed checkpoint {report.checkpoint}" if report.checkpoint else ""
         click.echo(f"audit chain intact: {report.checked} entries ({linked} newly linked{written_since}){signed}")
         return
-    click.echo(f"audit chain BROKEN at seq {report.broken_at}: {report.problem} "
-               f"({report.checked} entries verified before it)", err=True)
+    if report.broken_at is not None:
+        click.echo(f"audit chain BROKEN at seq {report.broken_at}: {report.problem} "
+                   f"({report.checked} entries verified before it)", err=True)
+    if report.unsealed:
+        click.echo(f"audit trail BROKEN: {len(report.unsealed)} pending entries changed before it was linked "
+                   f"(audit_pending ids {', '.join(map(str, report.unsealed[:20]))}); left out of the chain", err=True)
     sys.exit(1)
 
 

@@ -59,6 +59,7 @@ class Config:
     PII_KEY_VERSION = _env_int("PII_KEY_VERSION", 1)
     PII_KEYS_PREVIOUS = os.environ.get("PII_KEYS_PREVIOUS")
     BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY")  # base64; HMAC key for lookups by ID number
+    AUDIT_SEAL_KEY = os.environ.get("AUDIT_SEAL_KEY")  # base64; HMAC key sealing audit entries until they are linked
     # base64 of 32 bytes; keys the pseudonym a credit code carries. Never rotate it: every citizen would get a new
     # pseudonym (and fresh per-offer limits).
     BENEFITS_SUBJECT_KEY = os.environ.get("BENEFITS_SUBJECT_KEY")

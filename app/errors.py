@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Flask, jsonify
@@ -27,9 +28,11 @@ HTTP_CODES: dict[int, tuple[str, str]] = {
     405: ("method_not_allowed", "不支持该请求方式。"),
     409: ("conflict", "操作与当前状态冲突，请刷新后重试。"),
     413: ("payload_too_large", "提交的内容过大，请分批提交。"),
+    414: ("uri_too_long", "请求地址过长（含查询参数），请缩短后重试。"),
     415: ("unsupported_media_type", "请以 JSON 格式提交。"),
     422: ("validation_error", "提交的信息有误，请按提示修改。"),
     429: ("too_many_requests", "操作过于频繁，请稍后再试。"),
+    431: ("header_fields_too_large", "请求头过大或过多，请精简后重试。"),
     500: ("internal_error", "系统繁忙，请稍后再试。"),
     503: ("service_unavailable", "服务暂时不可用，请稍后再试。"),
 }
@@ -53,6 +56,16 @@ def error_body(status: int, code: str, message: str, errors=None) -> dict:
     if errors:
         body["errors"] = errors
     return body
+
+
+def raw_error_response(status: int, reason: str) -> bytes:
+    """A whole HTTP/1.1 error answer with our JSON body, for a server that refuses a request before the app sees it
+    (gunicorn's request-line and header limits: see gunicorn.conf.py)."""
+    code, message = HTTP_CODES.get(status, ("http_error", "请求无法完成。"))
+    body = json.dumps(error_body(status, code, message), ensure_ascii=False).encode("utf-8")
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
 
 
 def _http_error_response(error: HTTPException):

@@ -92,6 +92,8 @@ def _load_secrets(app: Flask) -> None:
         load_or_create_secret(app.config.get("BLIND_INDEX_KEY"), keys_dir, "blind_index_key"),
         current=version,
     )
+    app.config["AUDIT_SEAL_KEY_BYTES"] = load_or_create_secret(app.config.get("AUDIT_SEAL_KEY"), keys_dir,
+                                                               "audit_seal_key")
 
 
 def _register_models() -> None:

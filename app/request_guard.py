@@ -5,9 +5,10 @@ JSON nested deeper than ``MAX_JSON_DEPTH`` (``[[[[…]]]]`` thousands deep makes
 Chinese; malformed JSON is answered (in Chinese too) by the view's parser, after the credentials are checked.
 
 Unstorable text (see ``app/storable.py``): NUL arrives as ``%00`` in a URL or ``\\u0000`` in JSON; a lone surrogate
-as a ``\\uD8xx``–``\\uDFxx`` escape. Valid UTF-8 bytes carry neither, so a byte search keeps the usual request
-off the slow path. A view that checks each row of a batch itself (so the good rows are kept) is marked with
-``checks_own_text``.
+as a ``\\uD8xx``–``\\uDFxx`` escape; in a form (multipart or urlencoded) as a raw byte in a field or a file's name.
+Valid UTF-8 bytes in JSON carry neither, so a byte search keeps the usual request off the slow path. A form's fields
+are answered with the 422 every form operation documents, naming the fields. A view that checks each row of a batch
+itself (so the good rows are kept) is marked with ``checks_own_text``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from flask import Flask, current_app, request
 from webargs.flaskparser import FlaskParser
 
 from app.errors import ApiError
-from app.storable import contains_unstorable
+from app.storable import UNSTORABLE, contains_unstorable
 
 _SUSPECT_JSON_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 _SUSPECT_URL = re.compile(rb"%00|\x00")
@@ -37,6 +38,22 @@ def checks_own_text(view):
 
 def _refuse() -> None:
     raise ApiError(400, "invalid_characters", "提交的内容含有无法识别的字符，请检查后重试。")
+
+
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _refuse_form_fields() -> None:
+    """Refuse a form whose text fields or file names hold unstorable text, naming each such field."""
+    if request.mimetype not in _FORM_TYPES:
+        return
+    bad = {key for key, value in request.form.items(multi=True) if contains_unstorable(key) or
+           contains_unstorable(value)}
+    bad |= {key for key, upload in request.files.items(multi=True) if contains_unstorable(key) or
+            contains_unstorable(upload.filename or "")}
+    if bad:
+        raise ApiError(422, "invalid_characters", "提交的内容含有无法识别的字符，请检查后重试。",
+                       errors={UNSTORABLE.sub("\ufffd", key): ["含有无法识别的字符。"] for key in sorted(bad)})
 
 
 def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -89,6 +106,7 @@ def register(app: Flask) -> None:
         if _SUSPECT_URL.search(request.query_string) or "\x00" in request.path:
             _refuse()
         view = current_app.view_functions.get(request.endpoint)
+        _refuse_form_fields()
         body = _check_body(view)
         if body is None or getattr(view, "checks_own_text", False):
             return

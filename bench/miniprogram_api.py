@@ -49,6 +49,7 @@ def _env(instance: Path, wechat_base: str) -> dict:
     env = dict(os.environ)
     env.update(INSTANCE_PATH=str(instance), WECHAT_API_BASE=wechat_base, FLASK_APP="wsgi",
                WECHAT_OA_TOKEN="benchtoken", WECHAT_OA_AES_KEY="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+    env.setdefault("PUBLIC_BASE_URL", "http://127.0.0.1")  # gunicorn.conf.py refuses to start without it
     return env
 
 

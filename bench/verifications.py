@@ -58,6 +58,7 @@ MAX_CLOSED_RATE = 2500  # codes minted per second of closed loop: above what one
 def _env(instance: Path) -> dict:
     env = dict(os.environ)
     env.update({"INSTANCE_PATH": str(instance), "CREDIT_CODE_TTL_SECONDS": "3600", "PYTHONUNBUFFERED": "1"})
+    env.setdefault("PUBLIC_BASE_URL", f"http://{HOST}")  # gunicorn.conf.py refuses to start without it
     return env
 
 

@@ -3,12 +3,14 @@
 from flask import jsonify
 from flask_smorest import Blueprint
 
+from app.security.jwks_schema import JwksSchema
 from app.security.signing import keyring
 
 blp = Blueprint("jwks", __name__, description="公开的验签公钥（JWKS）")
 
 
 @blp.route("/.well-known/jwks.json")
+@blp.response(200, JwksSchema)
 @blp.doc(summary="信用码验签公钥（Ed25519，JWK Set，按 kid 选择）")
 def jwks():
     response = jsonify(keyring().jwks())

@@ -30,8 +30,9 @@ _ATTEMPT_COLUMNS = ("created_at, city_day, terminal_id, merchant_id, offer_id, b
                     "code_id, reason, eligible")
 _ATTEMPT_VALUES = (":created_at, :city_day, :terminal_id, :merchant_id, :offer_id, :branch_id, :citizen_id, "
                    ":partner_id, :code_id, :reason, :eligible")
-_AUDIT = ("INSERT INTO audit_pending (occurred_at, actor_type, actor_id, subject_id, action, reason, details) "
-          "VALUES (:created_at, :actor_type, :actor_id, :citizen_id, :action, :audit_reason, CAST(:details AS json))")
+_AUDIT = ("INSERT INTO audit_pending (occurred_at, actor_type, actor_id, subject_id, action, reason, details, seal) "
+          "VALUES (:created_at, :actor_type, :actor_id, :citizen_id, :action, :audit_reason, CAST(:details AS json), "
+          ":seal)")
 
 # A refusal before the holder is known (no audit entry: nobody's data was looked at).
 ATTEMPT = text(f"INSERT INTO benefit_attempt ({_ATTEMPT_COLUMNS}, redemption_id) VALUES ({_ATTEMPT_VALUES}, NULL)")

@@ -254,8 +254,11 @@ class _Ledger:
                 "result": reason}
 
     def _audit_params(self, reason: str) -> dict:
+        details = self._audit_details(reason)
         return {"actor_type": "merchant", "actor_id": self.terminal.merchant_ref, "action": _AUDIT_ACTION,
-                "audit_reason": _AUDIT_REASON, "details": ledger_sql.audit_details(self._audit_details(reason))}
+                "audit_reason": _AUDIT_REASON, "details": ledger_sql.audit_details(details),
+                "seal": audit.seal_of(self.now, "merchant", self.terminal.merchant_ref, self.citizen_id,
+                                      _AUDIT_ACTION, _AUDIT_REASON, details)}
 
     def _write(self, reason: str, eligible: bool, redemption_id: int | None) -> None:
         metrics.VERIFICATIONS.labels(reason).inc()

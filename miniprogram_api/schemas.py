@@ -104,6 +104,15 @@ class MpRecordsQuerySchema(MpPageQuerySchema):
     status = fields.String(load_default=None, validate=validate.OneOf(RECORD_STATUSES))
 
 
+class MpOpenCaseSchema(Schema):
+    ref = fields.String(metadata={"description": "案件编号（/me/cases/{ref}）"})
+    kind = fields.String(metadata={"description": "objection 信用异议 / repair 信用修复"})
+    kind_name = fields.String()
+    state = fields.String()
+    state_name = fields.String()
+    deadline = fields.Date(metadata={"description": "办理期限"})
+
+
 class MpRecordItemSchema(Schema):
     ref = fields.String()
     type_code = fields.String()
@@ -121,6 +130,8 @@ class MpRecordItemSchema(Schema):
     counts_until = fields.Date(allow_none=True, metadata={"description": "从这一天起不再计分"})
     not_counted_reason = fields.String(allow_none=True)
     not_counted_text = fields.String(allow_none=True)
+    open_case = fields.Nested(MpOpenCaseSchema, allow_none=True,
+                              metadata={"description": "这条记录上正在办理的异议或修复（没有时为 null）"})
 
 
 class MpPageSchema(Schema):

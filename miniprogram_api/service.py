@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 
 from app import ratelimit
 from app.audit import service as audit
-from app.auth.models import StaffUser
 from app.citizens import service as citizens
 from app.citizens.idnumber import InvalidIdNumber, parse_id_number
 from app.citizens.models import Citizen
@@ -25,10 +24,12 @@ from app.errors import ApiError
 from app.extensions import db
 from app.paging import Page, paginate
 from app.records.models import Department, Record
+from app.rights import cases as rights_cases
 from app.scoring import service as scoring
 from app.scoring.models import Score, ScoreHistory
 from app.security.pii import mask_name, mask_phone, vault
 from app.timeutil import CITY_TZ, city_today, utcnow
+from benefits import trail_names
 from miniprogram_api import auth, cache, wechat
 from miniprogram_api.models import WeChatAccount
 from score_model import DIMENSION_NAMES, DIMENSIONS, Rules, RulesError, load_rules
@@ -82,10 +83,9 @@ ACTION_NAMES = {
     "report.revoke": "撤销个人信用报告",
     "report.verify": "核验个人信用报告",
     "report.lookup": "查询个人信用报告",
+    "rights.case.view": "查看异议/修复案件",
+    "rights.cases.list": "查看异议/修复案件列表",
 }
-ACTOR_LABELS = {"citizen": "本人", "system": "系统", "job": "系统定时任务", "staff": "信用中心工作人员",
-                "department": "数据报送部门", "merchant": "信用惠民联盟商户", "partner": "互认合作城市",
-                "verifier": "信用报告核验方（未说明单位）"}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -384,6 +384,7 @@ def records_page(citizen: Citizen, page: int, per_page: int, dimension: str | No
     scored = citizens.has_consent(citizen.id, "scoring")
     if scored and result.items:
         contributions = {c.ref: c for c in scoring.explain(citizen).contributions}
+    open_cases = rights_cases.open_cases_by_record([record.id for record, _ in result.items])
     items = []
     for record, department_name in result.items:
         kind = score_rules.catalog.get(record.type_code)
@@ -400,6 +401,7 @@ def records_page(citizen: Citizen, page: int, per_page: int, dimension: str | No
             "counted": contribution.counted if contribution else None,
             "counts_until": contribution.counts_until if contribution else None,
             "not_counted_reason": reason, "not_counted_text": NOT_COUNTED_TEXT.get(reason) if reason else None,
+            "open_case": open_cases.get(record.id),
         })
     return result.as_dict(items)
 
@@ -435,51 +437,13 @@ def set_consent(citizen: Citizen, kind: str, grant: bool, channel: str = MP) -> 
     return consents_view(citizen)
 
 
-def _actor_names(entries) -> dict[tuple[str, str], str]:
-    staff = {entry.actor_id for entry in entries if entry.actor_type == "staff"}
-    departments = {entry.actor_id for entry in entries if entry.actor_type == "department"}
-    names: dict[tuple[str, str], str] = {}
-    if staff:
-        for username, display in db.session.execute(
-                select(StaffUser.username, StaffUser.display_name).where(StaffUser.username.in_(staff))):
-            names[("staff", username)] = display or ACTOR_LABELS["staff"]
-    if departments:
-        for code, name in db.session.execute(select(Department.code, Department.name)
-                                             .where(Department.code.in_(departments))):
-            names[("department", code)] = name
-    return names
-
-
-def _merchant_names(entries) -> dict[int, str]:
-    """"商户（门店）" for the merchant entries: the merchant's name as it was at the scan (kept in the entry), and the
-    branch it happened at (its name now)."""
-    from benefits import catalog
-
-    scans = [entry for entry in entries if entry.actor_type == "merchant" and entry.details.get("merchant")]
-    branches = catalog.branch_names({entry.details["branch"] for entry in scans
-                                     if isinstance(entry.details.get("branch"), int)})
-    named = {}
-    for entry in scans:
-        branch = branches.get(entry.details.get("branch"))
-        named[id(entry)] = f"{entry.details['merchant']}（{branch}）" if branch else entry.details["merchant"]
-    return named
-
-
-def _stated_organisation(entry) -> str | None:
-    """A report verifier is whoever holds the report: their organisation as they stated it, marked as stated."""
-    if entry.actor_type == "verifier" and entry.details.get("organisation"):
-        return f"{entry.details['organisation']}（核验方自述）"
-    return None
-
-
 def audit_page(citizen: Citizen, page: int, per_page: int) -> dict:
     """查询留痕: who read or changed this citizen's data, when and why, newest first."""
     entries, total = audit.entries_for_subject(citizen.id, page, per_page)
-    names, merchants = _actor_names(entries), _merchant_names(entries)
+    names = trail_names.actor_names(entries)
     items = [{
         "occurred_at": entry.occurred_at,
-        "who": merchants.get(id(entry)) or _stated_organisation(entry) or names.get(
-            (entry.actor_type, entry.actor_id), ACTOR_LABELS.get(entry.actor_type, "其他")),
+        "who": names[id(entry)],
         "who_type": entry.actor_type,
         "action": entry.action, "action_name": ACTION_NAMES.get(entry.action, entry.action),
         "reason": entry.reason,

@@ -40,8 +40,8 @@ class PendingAuditEntry(db.Model):
 
     ``audit.append`` inserts here, in the transaction of the read or change it records, with no lock and no read;
     the ``audit-chain`` job moves rows into ``audit_entry`` (in id order, each given the next ``seq`` and hash)
-    within seconds and deletes them here. Until then an entry is part of the trail (citizens see it) but not yet
-    tamper-evident.
+    within seconds and deletes them here. Until then an entry is part of the trail (citizens see it), tamper-evident
+    through its seal.
     """
 
     __tablename__ = "audit_pending"
@@ -55,6 +55,9 @@ class PendingAuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # HMAC-SHA256 of the content, written with it (key: AUDIT_SEAL_KEY or keys/audit_seal_key): an entry changed
+    # before the chainer links it no longer matches, so the chainer leaves it out and ``flask audit verify`` says so.
+    seal: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_pending_subject", "subject_id"),)
 

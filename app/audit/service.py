@@ -9,21 +9,24 @@ every other one.
 Linking is now the chainer's job: ``chain_pending`` (the ``audit-chain`` scheduler job, every 5 seconds, and
 ``flask audit verify`` / ``flask audit chain``) takes the chain lock, reads the last link, moves pending entries in
 id order into ``audit_entry`` with the next ``seq`` and their hashes, and deletes them from ``audit_pending``, in one
-transaction per batch. Tamper-evidence therefore starts when an entry is linked, seconds after it was written; a
-pending entry is already part of the trail a citizen sees. An entry whose transaction commits after entries with
-higher ids were linked simply gets the next ``seq``: the chain order is ``seq``, not the pending id.
+transaction per batch. A pending entry is already part of the trail a citizen sees, and it is sealed from its first
+moment: ``append`` writes an HMAC of its content with it (``seal``), the chainer links only entries whose seal holds
+(an entry changed while pending stays out of the chain and is logged), and ``verify_chain`` reports such entries.
+An entry whose transaction commits after entries with higher ids were linked simply gets the next ``seq``: the chain
+order is ``seq``, not the pending id.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from sqlalchemy import Integer, cast, delete, func, insert, literal, null, select, text, union_all
 from sqlalchemy.exc import IntegrityError
 
@@ -69,6 +72,23 @@ def _link_hash(prev_hash: str, seq: int, occurred_at: datetime, actor_type: str,
     return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
 
 
+def seal_of(occurred_at: datetime, actor_type: str, actor_id: str, subject_id: int | None, action: str, reason: str,
+          details: dict | None) -> str:
+    """The MAC an entry is written with (canonical as the link hash: UTC time, details as stored); a writer that
+    inserts into ``audit_pending`` itself (the verification ledger's one-statement path) writes it too."""
+    payload = json.dumps(
+        [occurred_at.astimezone(UTC).isoformat(), actor_type, actor_id, subject_id, action, reason, details],
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+    )
+    return hmac.new(current_app.config["AUDIT_SEAL_KEY_BYTES"], payload.encode(), hashlib.sha256).hexdigest()
+
+
+def _seal_holds(row) -> bool:
+    expected = seal_of(row.occurred_at, row.actor_type, row.actor_id, row.subject_id, row.action, row.reason,
+                     row.details)
+    return hmac.compare_digest(expected, row.seal or "")
+
+
 def _lock_chain() -> None:
     # On SQLite the database's single writer serialises chainers instead, and the primary key on
     # audit_entry.seq turns a lost race into an IntegrityError (see chain_pending).
@@ -77,7 +97,7 @@ def _lock_chain() -> None:
 
 
 _COPY_FROM = 200  # entries at once; below, one executemany costs less than setting up a COPY
-_APPEND_COLUMNS = ("occurred_at", "actor_type", "actor_id", "subject_id", "action", "reason", "details")
+_APPEND_COLUMNS = ("occurred_at", "actor_type", "actor_id", "subject_id", "action", "reason", "details", "seal")
 
 
 def append(subject_ids: Iterable[int | None], action: str, reason: str, details: dict | None = None,
@@ -97,10 +117,13 @@ def append(subject_ids: Iterable[int | None], action: str, reason: str, details:
         # A city-wide recompute writes one entry per changed score: COPY, the details serialised once.
         shared = json.dumps(details, ensure_ascii=False)
         return copy_rows(connection, PendingAuditEntry.__table__, _APPEND_COLUMNS,
-                         ((now, actor.type, actor.id, subject_id, action, reason, shared) for subject_id in subjects))
+                         ((now, actor.type, actor.id, subject_id, action, reason, shared,
+                           seal_of(now, actor.type, actor.id, subject_id, action, reason, details))
+                          for subject_id in subjects))
     rows = [{
         "occurred_at": now, "actor_type": actor.type, "actor_id": actor.id, "subject_id": subject_id,
         "action": action, "reason": reason, "details": details,
+        "seal": seal_of(now, actor.type, actor.id, subject_id, action, reason, details),
     } for subject_id in subjects]
     connection.execute(insert(PendingAuditEntry.__table__), rows)
     return len(rows)
@@ -111,19 +134,27 @@ def log(subject_id: int | None, action: str, reason: str, details: dict | None =
     append([subject_id], action, reason, details, actor)
 
 
-def _chain_round(batch: int) -> int:
-    """Link up to ``batch`` pending entries after the last link, in the session's transaction (not committed)."""
+def _chain_round(batch: int, unsealed: set[int]) -> int:
+    """Link up to ``batch`` pending entries after the last link, in the session's transaction (not committed);
+    returns how many it read. Entries whose seal does not hold are left pending and added to ``unsealed``."""
     _lock_chain()
     last = db.session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
     seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
-    pending = db.session.execute(
-        select(PendingAuditEntry.id, *(getattr(PendingAuditEntry, name) for name in _CONTENT))
-        .order_by(PendingAuditEntry.id).limit(batch)
-    ).all()
+    query = select(PendingAuditEntry.id, PendingAuditEntry.seal, *(getattr(PendingAuditEntry, name)
+                                                                   for name in _CONTENT))
+    if unsealed:
+        query = query.where(PendingAuditEntry.id.notin_(unsealed))
+    read = db.session.execute(query.order_by(PendingAuditEntry.id).limit(batch)).all()
+    pending = [row for row in read if _seal_holds(row)]
+    for row in read:
+        if row.id not in {kept.id for kept in pending}:
+            unsealed.add(row.id)
+            logger.error("audit entry changed before it was linked: left out of the chain",
+                         extra={"fields": {"pending_id": row.id}})
     if not pending:
-        return 0
+        return len(read)
     rows = []
     for row in pending:
         seq += 1
@@ -145,7 +176,7 @@ def _chain_round(batch: int) -> int:
     for start in range(0, len(ids), _DELETE_CHUNK):
         connection.execute(delete(PendingAuditEntry.__table__)
                            .where(PendingAuditEntry.id.in_(ids[start:start + _DELETE_CHUNK])))
-    return len(rows)
+    return len(read)
 
 
 # -- signed checkpoints -----------------------------------------------------------------------------------------
@@ -204,9 +235,11 @@ def chain_pending(batch: int = 5000) -> int:
     except IntegrityError:
         db.session.rollback()  # another chainer signed it first
     linked = collisions = 0
+    unsealed: set[int] = set()
     while True:
         try:
-            done = _chain_round(batch)
+            left_out = len(unsealed)
+            done = _chain_round(batch, unsealed)
             db.session.commit()
         except IntegrityError:
             # Another chainer took the same seq first (on SQLite; PostgreSQL's advisory lock prevents it): it made
@@ -223,7 +256,7 @@ def chain_pending(batch: int = 5000) -> int:
         collisions = 0
         if not done:
             return linked
-        linked += done
+        linked += done - (len(unsealed) - left_out)
 
 
 @dataclass(frozen=True)
@@ -233,10 +266,11 @@ class ChainReport:
     problem: str | None
     pending: int = 0  # entries written but not linked yet when the walk ended
     checkpoint: int | None = None  # the seq of the latest signed checkpoint the trail matched
+    unsealed: tuple[int, ...] = ()  # pending entries (by id) whose seal no longer holds: changed before linking
 
     @property
     def ok(self) -> bool:
-        return self.broken_at is None
+        return self.broken_at is None and not self.unsealed
 
 
 def _entries(batch: int = 5000) -> Iterator[AuditEntry]:
@@ -250,6 +284,19 @@ def _entries(batch: int = 5000) -> Iterator[AuditEntry]:
         yield from chunk
         after = chunk[-1].seq
         db.session.expunge_all()
+
+
+def _unsealed_pending(batch: int = 5000) -> tuple[int, ...]:
+    bad, after = [], 0
+    while True:
+        rows = db.session.execute(
+            select(PendingAuditEntry.id, PendingAuditEntry.seal, *(getattr(PendingAuditEntry, name)
+                                                                   for name in _CONTENT))
+            .where(PendingAuditEntry.id > after).order_by(PendingAuditEntry.id).limit(batch)).all()
+        if not rows:
+            return tuple(bad)
+        bad.extend(row.id for row in rows if not _seal_holds(row))
+        after = rows[-1].id
 
 
 def _pending_count() -> int:
@@ -283,7 +330,8 @@ def verify_chain() -> ChainReport:
     The checkpoints catch what a hash chain cannot: entries cut off its end (a checkpoint names a seq that is
     gone), a well-formed entry appended after the last checkpoint (the chainer signs every head it links), and a
     rewrite whose later hashes were all recomputed (the head at a checkpoint no longer matches its signed hash).
-    Pending entries are not covered (they are not linked yet); ``pending`` says how many there were.
+    Pending entries are checked against their seals; ``pending`` says how many there were, ``unsealed`` which were
+    changed before they were linked.
     """
     checkpoints = list(db.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)))
     forged = _bad_signatures(checkpoints)
@@ -312,7 +360,7 @@ def verify_chain() -> ChainReport:
     if last_signed is not None and last_signed >= expected_seq:
         return ChainReport(checked, expected_seq, f"the signed checkpoint at seq {last_signed} names entries from "
                                                   f"seq {expected_seq} on that are missing", _pending_count())
-    return ChainReport(checked, None, None, _pending_count(), last_signed)
+    return ChainReport(checked, None, None, _pending_count(), last_signed, _unsealed_pending())
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from app.records import queries as record_queries
 from app.scoring import service as scoring
 from app.scoring.stats import level_names
 from app.timeutil import city_today
-from benefits import catalog
+from benefits import catalog, trail_names
 from benefits.schemas import (
     BranchLocationSchema,
     MerchantCreateSchema,
@@ -40,7 +40,8 @@ STATUS_NAMES = {"active": "有效", "disputed": "异议中", "repaired": "已修
 ACTION_NAMES = {"citizen.lookup": "查找居民", "score.read": "查看信用分", "records.ingest": "部门归集记录",
                 "record.status": "更正记录状态", "score.recompute": "重新计算信用分",
                 "report.issue": "出具信用报告", "report.revoke": "撤销信用报告", "report.verify": "核验信用报告",
-                "report.lookup": "查询信用报告"}
+                "report.lookup": "查询信用报告",
+                "rights.case.view": "查看异议/修复案件", "rights.cases.list": "查看异议/修复案件列表"}
 
 
 @blp.app_template_filter("status_name")
@@ -163,6 +164,8 @@ def citizen_file():
     db.session.commit()
     records = record_queries.records_by_refs([c.ref for c in score_file["contributions"]]) if score_file else {}
     trail, trail_total = audit.entries_for_subject(citizen.id, 1, 20)
+    who = trail_names.actor_names(trail)
+    trail = [(entry, who[id(entry)]) for entry in trail]
     history = [{"at": entry.computed_at.isoformat(), "total": entry.total, "level": entry.level}
                for entry in (score_file or {}).get("history", [])]
     return render_template("console/citizen_file.html", citizen=citizens.summary(citizen), file=score_file,

@@ -30,7 +30,7 @@ def urgency(case_view: dict) -> str:
     left = case_view.get("working_days_left")
     if left is None:
         return "closed"
-    if left < 0:
+    if left < 0 or case_view.get("deadline_flag") == "overdue":
         return "overdue"
     return "due" if left <= 2 else "ok"
 
@@ -58,6 +58,7 @@ def rights_cases(kind):
         state = "open"
     page = page_number()
     rows, total = queues.staff_cases(kind, state or None, page, PER_PAGE)
+    cases.log_listing(rows)
     items = [{**cases.describe(case, audience="staff"), "urgency": None} for case in rows]
     for item in items:
         item["urgency"] = urgency(item)

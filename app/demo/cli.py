@@ -91,6 +91,8 @@ def serve(port: int, host: str, count: int):
 
     upgrade()
     base_url = f"http://{host}:{port}"
+    # /partner/v1/info names the city's URLs from this, never from a caller's Host header.
+    current_app.config["PUBLIC_BASE_URL"] = current_app.config["PUBLIC_BASE_URL"] or base_url
     if _is_empty():
         _seed(count, base_url)
     elif not _credentials_path().exists():

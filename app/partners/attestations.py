@@ -162,15 +162,15 @@ def issue(citizen: Citizen, partner_code: str, disclose: list[str] | tuple[str, 
 
 def attestations_of(citizen: Citizen, limit: int = 50, jti: str | None = None) -> list[dict]:
     now = utcnow()
-    stmt = (select(Attestation, Partner.city_code, Partner.city_name)
+    stmt = (select(Attestation, Partner.city_code, Partner.city_name, Partner.score_name)
             .join(Partner, Partner.id == Attestation.partner_id).where(Attestation.citizen_id == citizen.id))
     if jti is not None:
         stmt = stmt.where(Attestation.jti == jti)
     rows = db.session.execute(stmt.order_by(Attestation.id.desc()).limit(limit)).all()
     out = []
-    for attestation, code, name in rows:
+    for attestation, code, name, score_name in rows:
         state = ("revoked" if attestation.revoked_at else "expired" if attestation.expires_at <= now else "valid")
-        out.append({"jti": attestation.jti, "partner": {"city_code": code, "city_name": name},
+        out.append({"jti": attestation.jti, "partner": {"city_code": code, "city_name": name, "score_name": score_name},
                     "credential_format": attestation.credential_format, "name_included": attestation.name_included,
                     "level": attestation.level, "score_included": attestation.score_included,
                     "issued_at": attestation.issued_at, "expires_at": attestation.expires_at, "state": state,

@@ -23,6 +23,7 @@ from app.partners.schemas import (
     SettlementSchema,
 )
 from app.scoring import service as scoring
+from app.security.jwks_schema import JwksSchema
 from app.security.signing import keyring
 from score_model.partners import scale_of_rules
 
@@ -54,6 +55,7 @@ def partner_required(view):
 
 
 @blp.route("/jwks.json")
+@blp.response(200, JwksSchema)
 @blp.doc(summary="本市的验签公钥（与 /.well-known/jwks.json 相同）")
 def jwks():
     response = jsonify(keyring().jwks())

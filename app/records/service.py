@@ -402,6 +402,7 @@ PROCESS_TRANSITIONS = {
     ("disputed", "active"),  # dismissed, corrected or withdrawn: it counts again
     ("disputed", "revoked"),  # upheld: the record was wrong
     ("active", "repaired"),  # a repair is approved
+    ("active", "revoked"),  # a voluntary report found untrue: its record never held
 }
 CORRECTABLE_FIELDS = ("summary", "occurred_at", "expires_at", "grade", "quantity")
 

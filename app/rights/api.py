@@ -124,6 +124,7 @@ def calendar_deadline(query):
 def case_list(query):
     page = cases.list_cases(query["page"], query["per_page"], kind=query["kind"], state=query["state"],
                             due_before=query["due_before"])
+    cases.log_listing(page.items)
     return {**page.as_dict([cases.describe(c, audience="staff") for c in page.items]),
             "calendar_warning": calendar.missing_next_year_warning()}
 

@@ -46,6 +46,22 @@ def is_working_day(day: date) -> bool:
     return _is_working(day, _exceptions(day, day))
 
 
+def working_days_counter(first: date, last: date):
+    """``count(d1, d2)`` = ``working_days_between(d1, d2)`` for any days within [first, last], from one read of the
+    table (for statistics over many pairs of days)."""
+    exceptions = _exceptions(first, last)
+    position, running, day = {}, 0, first
+    while day <= last:
+        running += _is_working(day, exceptions) if day > first else 0
+        position[day] = running
+        day += timedelta(days=1)
+
+    def count(d1: date, d2: date) -> int:
+        return position[d2] - position[d1] if d2 > d1 else 0
+
+    return count
+
+
 def add_working_days(start: date, n: int) -> Deadline:
     """The ``n``-th working day after ``start`` (``start`` itself never counts); n >= 0."""
     if n < 0:

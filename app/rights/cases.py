@@ -10,6 +10,7 @@ from flask import g
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.audit import service as audit
 from app.audit.service import current_actor
 from app.errors import ApiError
 from app.extensions import db
@@ -89,6 +90,36 @@ def working_days_left(case: RightsCase, today: date | None = None) -> int:
     return calendar.working_days_between(today, case.deadline)
 
 
+def open_cases_by_record(record_ids: list[int]) -> dict[int, dict]:
+    """The open case on each of these records (at most one: a record has one open case at a time), for a list of
+    records to show."""
+    if not record_ids:
+        return {}
+    rows = db.session.execute(select(RightsCase.record_id, RightsCase.ref, RightsCase.kind, RightsCase.state,
+                                     RightsCase.deadline)
+                              .where(RightsCase.record_id.in_(record_ids), RightsCase.state.in_(OPEN_STATES)))
+    return {row.record_id: {"ref": row.ref, "kind": row.kind, "kind_name": KIND_NAMES[row.kind],
+                            "state": row.state, "state_name": STATE_NAMES[row.state], "deadline": row.deadline}
+            for row in rows}
+
+
+def log_listing(listed: list[RightsCase]) -> None:
+    """A list of cases shows each citizen's record and reasons: one entry in each listed citizen's trail."""
+    citizen_ids = sorted({case.citizen_id for case in listed})
+    if citizen_ids:
+        audit.append(citizen_ids, "rights.cases.list", "工作人员查看异议/修复案件列表",
+                     {"cases": sorted(case.ref for case in listed)[:50]})
+        db.session.commit()
+
+
+def deadline_flag(case: RightsCase, today: date | None = None) -> str | None:
+    """The stored flag (the hourly job marks due_soon), except that an open case past its deadline is overdue at
+    once, whatever the weekday and whenever the job last ran."""
+    if case.state in OPEN_STATES and case.deadline < (today or city_today()):
+        return "overdue"
+    return case.deadline_flag
+
+
 def timeline(case: RightsCase) -> list[dict]:
     events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
     return [{"at": to_city(e.at), "actor_type": e.actor_type, "actor": _actor_label(e), "action": e.action,
@@ -123,13 +154,12 @@ def describe(case: RightsCase, *, detail: bool = False, audience: str = "citizen
         "reason_code": case.reason_code, "reason_name": OBJECTION_REASONS.get(case.reason_code or ""),
         "reason_text": case.reason_text,
         "received_at": to_city(case.received_at), "deadline": case.deadline.isoformat(),
-        "deadline_provisional": case.deadline_provisional, "deadline_flag": case.deadline_flag,
+        "deadline_provisional": case.deadline_provisional, "deadline_flag": deadline_flag(case),
         "working_days_left": working_days_left(case) if case.state in OPEN_STATES else None,
         "department_finding": case.department_finding,
         "decision_reason": case.decision_reason, "decided_at": to_city(case.decided_at),
+        "commitment_version": case.commitment_version,
     }
-    if case.kind == "repair":
-        answer["commitment_version"] = case.commitment_version
     if detail:
         answer["commitment_text"] = case.commitment_text
         answer["correction"] = case.correction
@@ -180,7 +210,8 @@ def chat_summary(citizen_id: int, kind: str, recent_days: int = 30) -> list[str]
         label = record_label(record)
         if case.state in OPEN_STATES:
             left = working_days_left(case)
-            due = f"还剩 {left} 个工作日" if left > 0 else ("今天到期" if left == 0 else "已超期，正在督办")
+            due = ("已逾期，正在督办" if deadline_flag(case) == "overdue" else
+                   f"还剩 {left} 个工作日" if left > 0 else "今天到期")
             lines.append(f"· {label}：{STATE_NAMES[case.state]}，办理期限 {case.deadline.isoformat()}"
                          f"{'（暂定）' if case.deadline_provisional else ''}，{due}")
         else:

@@ -74,3 +74,12 @@ def voluntary_queue(query):
 @blp.doc(summary="核实自愿注册：记入（由信用中心记入信用档案）或不予记入", security=STAFF_AUTH)
 def voluntary_decide(body, ref):
     return voluntary.view(voluntary.decide(ref, body["decision"], body["reason"]))
+
+
+@blp.route("/voluntary-reports/<ref:ref>/untrue", methods=["POST"])
+@staff_required()
+@blp.arguments(ReasonSchema)
+@blp.response(200, VoluntaryReportSchema)
+@blp.doc(summary="认定已记入的自愿注册不实：撤销该记录，按承诺书记为虚假承诺；当事人立即重新计分", security=STAFF_AUTH)
+def voluntary_untrue(body, ref):
+    return voluntary.view(voluntary.find_untrue(ref, body["reason"]))

@@ -91,7 +91,7 @@ class CaseSchema(Schema):
     open = fields.Boolean()
     record = fields.Nested(CaseRecordSchema)
     department = fields.String()
-    citizen_ref = fields.String()
+    citizen_ref = fields.String(metadata={"description": "当事人编号（仅部门与信用中心可见）", MAY_BE_ABSENT: True})
     reason_code = fields.String(allow_none=True)
     reason_name = fields.String(allow_none=True)
     reason_text = fields.String()
@@ -103,11 +103,15 @@ class CaseSchema(Schema):
     department_finding = fields.String(allow_none=True)
     decision_reason = fields.String(allow_none=True)
     decided_at = fields.String(allow_none=True)
-    commitment_version = fields.String(allow_none=True)
-    commitment_text = fields.String(allow_none=True)
-    correction = fields.Dict(allow_none=True)
-    timeline = fields.List(fields.Nested(TimelineEntrySchema))
-    evidence = fields.List(fields.Nested(EvidenceSchema))
+    commitment_version = fields.String(allow_none=True, metadata={"description": "所签承诺书的版本（仅信用修复）"})
+    # The rest is a case's detail: a list of cases leaves it out.
+    commitment_text = fields.String(allow_none=True, metadata={"description": "所签承诺书全文（仅案件详情）",
+                                                               MAY_BE_ABSENT: True})
+    correction = fields.Dict(allow_none=True, metadata={"description": "更正内容（仅案件详情）", MAY_BE_ABSENT: True})
+    timeline = fields.List(fields.Nested(TimelineEntrySchema), metadata={"description": "办理经过（仅案件详情）",
+                                                                          MAY_BE_ABSENT: True})
+    evidence = fields.List(fields.Nested(EvidenceSchema), metadata={"description": "证明材料（仅案件详情）",
+                                                                     MAY_BE_ABSENT: True})
 
 
 class CasePageSchema(Schema):

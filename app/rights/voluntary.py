@@ -14,13 +14,17 @@ from app.citizens.models import Citizen
 from app.errors import ApiError
 from app.extensions import db
 from app.records import issued
+from app.records import service as records
+from app.records.models import Record
 from app.rights import evidence, messages, uploads
 from app.rights.commitment_models import VoluntaryReport
 from app.scoring import service as scoring
 from app.timeutil import city_today, utcnow
 
 VERIFY_WORKING_DAYS = 3
-STATE_NAMES = {"submitted": "待核实", "accepted": "已核实记入", "rejected": "未通过核实"}
+STATE_NAMES = {"submitted": "待核实", "accepted": "已核实记入", "rejected": "未通过核实", "untrue": "经查不实"}
+# The record the signed truth commitment promises for a report found untrue (虚假承诺).
+FALSE_COMMITMENT_TYPE = "CM_FALSE"
 
 
 def _deadline(today: date) -> tuple[date, bool]:
@@ -147,4 +151,35 @@ def decide(ref: str, decision: str, reason: str) -> VoluntaryReport:
     db.session.commit()
     if decision == "accepted":
         scoring.recompute_citizen(db.session.get(Citizen, report.citizen_id), reason="自愿注册信息记入后重新计算")
+    return report
+
+
+def find_untrue(ref: str, reason: str) -> VoluntaryReport:
+    """An accepted report later found untrue: what its signed commitment says happens. The record it became is
+    revoked and the credit centre records 虚假承诺 (both through app/records), the citizen is told and rescored."""
+    report = db.session.scalar(select(VoluntaryReport).where(VoluntaryReport.ref == ref))
+    if report is None:
+        raise ApiError(404, "voluntary_report_not_found", "未找到该自愿注册申请。")
+    changed = db.session.execute(
+        update(VoluntaryReport).where(VoluntaryReport.id == report.id, VoluntaryReport.state == "accepted")
+        .values(state="untrue", decided_by=current_actor().id, decided_at=utcnow(), decision_reason=reason)
+        .execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        db.session.rollback()
+        raise ApiError(409, "voluntary_report_not_accepted", "只有已核实记入的自愿注册才能认定为不实。")
+    db.session.refresh(report)
+    rt = scoring.rules().catalog[report.type_code]
+    if report.record_id is not None:
+        record = db.session.get(Record, report.record_id)
+        records.set_process_status(record, "revoked", reason=f"自愿注册经查不实：{reason}",
+                                   details={"report": report.ref})
+    issued.issue(report.citizen_id, FALSE_COMMITMENT_TYPE, f"VRF-{report.ref}", city_today(),
+                 summary=f"虚假承诺：自愿注册的“{rt.name}”（{report.issuer}）经查不实：{reason}")
+    messages.post_message(report.citizen_id, "voluntary_untrue", f"自愿注册经查不实：{rt.name}",
+                          f"您自愿注册的“{rt.name}”（{report.occurred_at.isoformat()}，{report.issuer}）经查不实：{reason}。"
+                          "按您签署的信息真实性承诺书，该信息已撤销，并记为虚假承诺记入信用档案。",
+                          link=f"/pages/voluntary/index?ref={report.ref}", related_ref=report.ref)
+    audit.log(report.citizen_id, "voluntary.untrue", reason, {"report": report.ref})
+    db.session.commit()
+    scoring.recompute_citizen(db.session.get(Citizen, report.citizen_id), reason="自愿注册经查不实后重新计算")
     return report

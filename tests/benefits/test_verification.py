@@ -393,3 +393,15 @@ def test_a_scan_whose_database_connection_dies_is_a_503_and_the_code_stays_usabl
     assert response.status_code == 503, response.get_json()
     assert response.get_json()["code"] == "service_unavailable"
     assert shop.verify(code, client=cashier)["reason"] == "ok"
+
+
+def test_scans_audit_entries_are_sealed_and_link(app, client, shop, runner):
+    """A scan's audit entry (one SQL statement on PostgreSQL) carries its seal: the chainer links it (issue 22,
+    defect 9)."""
+    with app.app_context():
+        headers = mp_headers(make_citizen("钱七", level=3))
+    code = code_for(client, headers)
+    assert shop.verify(code)["eligible"] is True
+    assert shop.verify(code)["eligible"] is False  # used: a refusal, written by the other statement
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and "audit chain intact" in result.output, result.output

@@ -220,3 +220,28 @@ def test_a_terminal_fixed_at_a_branch_sees_its_offers_and_a_revoked_key_signs_th
     expect(page.locator("#signin-error")).to_have_text("终端接口密钥无效或已停用。")
     assert page.evaluate("localStorage.getItem('xyf.cashier.key')") is None
     screenshot(page, "cashier-signed-out-revoked-key", full_page=False)
+
+
+def test_at_a_phones_width_the_header_holds_its_names_and_nothing_overflows(app, client, live_server, new_context,
+                                                                            screenshot):
+    """Most counters use a phone (issue 22, defect 5): at 360 px the title, the merchant and terminal names and the
+    sign-out button stay inside the header, and the page never scrolls sideways."""
+    shop = open_shop(app, client)
+    page = new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                       device_scale_factor=2).new_page()
+    _sign_in(page, live_server.url, shop.key)
+    expect(page.locator("#merchant-name")).not_to_be_empty()
+    page.evaluate("() => window.scrollTo(0, 0)")  # signing in focuses the scan box further down
+    screenshot(page, "cashier-phone-360", full_page=False)
+    spilled = page.evaluate("""() => {
+        const header = document.querySelector('header.topbar').getBoundingClientRect();
+        return [...document.querySelectorAll('header.topbar *')].filter(el => el.getClientRects().length)
+            .map(el => [el.id || el.className || el.tagName, el.getBoundingClientRect()])
+            .filter(([, r]) => r.top < header.top - 0.5 || r.bottom > header.bottom + 0.5 ||
+                               r.left < header.left - 0.5 || r.right > header.right + 0.5)
+            .map(([name]) => name);
+    }""")
+    assert spilled == [], spilled
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    expect(page.get_by_role("button", name="退出登录")).to_be_visible()

@@ -38,3 +38,36 @@ def test_a_staff_lookup_of_a_malformed_id_number_says_so(app, client, number, co
     assert response.status_code == 422, response.get_json()
     body = response.get_json()
     assert body["code"] == "invalid_id_number" and body["errors"]["id_number"] and "身份证" in body["message"]
+
+
+def test_the_console_citizen_file_names_who_looked(app, client):
+    """The staff's view of the same trail (issue 22, defect 6): names, not ``merchant:<32 hex>`` or usernames."""
+    import re
+
+    from app.audit import service as audit
+    from app.auth.service import create_staff
+    from app.extensions import db
+    from tests.app.console.helpers import login, page_token
+    from tests.factories import STAFF_PASSWORD, gen_department
+    from tests.miniprogram_api.conftest import _plain_id
+
+    with app.app_context():
+        shop = Shop(client)
+        citizen = make_citizen("张三丰", level=3)
+        headers = mp_headers(citizen)
+        department, _ = gen_department("SX_AMR", name="绍兴市市场监督管理局")
+        audit.log(citizen.id, "rights.case.view", "部门查看信用异议", actor=audit.Actor("department", department.code))
+        create_staff("wangfang", STAFF_PASSWORD, display_name="王芳")
+        db.session.commit()
+        id_number = _plain_id(citizen)
+    assert shop.verify(code_for(client, headers))["eligible"] is True
+    console = app.test_client()
+    assert login(console, "wangfang").status_code == 302
+    token = page_token(console, "/console/citizens")
+    html = console.post("/console/citizens/file", data={"id_number": id_number, "reason": "窗口业务办理",
+                                                         "csrf_token": token}).get_data(as_text=True)
+    trail = html.split('data-testid="audit-trail"')[1].split("</table>")[0]
+    assert "绍兴大禹陵景区（南门售票处）" in trail
+    assert "绍兴市市场监督管理局" in trail and "王芳" in trail
+    assert not re.search(r"[0-9a-f]{32}", trail), trail
+    assert "SX_AMR" not in trail and "wangfang" not in trail

@@ -199,3 +199,11 @@ def test_an_sd_jwt_vc_with_only_the_chosen_disclosures_and_its_revocation_throug
     assert (answer["eligible"], answer["reason"]) == (False, "attestation_revoked"), answer
     outside = npm_verify(kept["attestation"], jwks)
     assert outside["ok"] is False and outside["status"] == 1, outside
+
+
+def test_the_demo_names_its_served_address_not_a_callers_host(cities):
+    """The demo sets PUBLIC_BASE_URL to where it serves (issue 22, defect 7): a forged Host is not reflected."""
+    city = cities["shaoxing"]
+    info = requests.get(f"{city.url}/partner/v1/info", headers={"Host": "evil.example"}, timeout=10).json()
+    assert info["jwks_url"] == f"{city.url}/.well-known/jwks.json"
+    assert "evil" not in str(info)

@@ -114,3 +114,17 @@ def test_the_latest_checkpoint_is_public_and_verifiable_with_the_jwks(app, clien
     assert body["payload"] == payload.decode()
     assert keyring().verify(body["kid"], payload, b64url_decode(body["signature"]))
     assert hashlib.sha256(payload).hexdigest()  # what a holder keeps: the payload and its signature
+
+
+def test_a_pending_entry_changed_before_it_is_linked_is_found(runner, ctx, caplog):
+    """An entry is sealed when written (issue 22, defect 9): changed in ``audit_pending`` before the chainer links
+    it, it is not linked as if genuine, and ``flask audit verify`` reports it."""
+    _write(3)
+    pending_id = db.session.scalar(text("SELECT min(id) FROM audit_pending"))
+    db.session.execute(text("UPDATE audit_pending SET reason = '例行核查' WHERE id = :id"), {"id": pending_id})
+    db.session.commit()
+    code, output = _verify(runner)
+    assert code == 1 and "changed before it was linked" in output, output
+    linked_reasons = set(db.session.scalars(select(AuditEntry.reason)))
+    assert "例行核查" not in linked_reasons and linked_reasons == {"核查1", "核查2"}
+    assert "changed before it was linked" in caplog.text

@@ -39,7 +39,7 @@ def test_citizen_file_is_found_by_a_posted_id_number_with_a_reason_that_the_trai
     assert id_number not in html
     assert id_number not in caplog.text
     assert "信用修复审核" in html.split('data-testid="audit-trail"')[1]
-    assert "staff:staff01" in html
+    assert "<td>staff01</td>" in html.split('data-testid="audit-trail"')[1]  # the staff member, by name
     assert str(db.session.get(Score, citizen.id).total) in html
 
 

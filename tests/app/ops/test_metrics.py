@@ -101,7 +101,8 @@ GUNICORN = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
 def test_metrics_under_several_gunicorn_workers_add_up(tmp_path):
     import requests
 
-    env = dict(os.environ, INSTANCE_PATH=str(tmp_path / "instance"), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prom"))
+    env = dict(os.environ, INSTANCE_PATH=str(tmp_path / "instance"), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prom"),
+               PUBLIC_BASE_URL="http://127.0.0.1:5403")
     process = subprocess.Popen([GUNICORN, "-w", "2", "-b", "127.0.0.1:5403", "wsgi:app"], cwd=PROJECT_ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -29,7 +29,7 @@ def test_report_verify_and_count(app, rights):
     assert response.status_code == 201, response.get_json()
     report = response.get_json()
     with app.app_context():
-        expected = calendar.add_working_days(city_today(), 3).date
+        expected = calendar.add_working_days(city_today(), 3).date  # the city's day (UTC is a day behind at night)
     assert (report["state"], report["state_name"], report["deadline"]) == ("submitted", "待核实", expected.isoformat())
 
     queue = rights.client.get("/api/v1/voluntary-reports", headers=rights.staff).get_json()["items"]
@@ -77,3 +77,29 @@ def test_refusals(rights):
     not_found = rights.client.post("/api/v1/voluntary-reports/nope/decision", headers=rights.staff,
                                    json={"decision": "accepted", "reason": "核实无误"})
     assert not_found.status_code == 404
+
+
+def test_an_accepted_report_found_untrue_becomes_the_false_commitment_record(rights):
+    """What the signed commitment text promises (issue 22, defect 11a): found untrue later, the positive record is
+    revoked and a 虚假承诺 record of the credit centre is written, through app/records like any record."""
+    before = rights.score()
+    ref = submit(rights).get_json()["ref"]
+    rights.client.post(f"/api/v1/voluntary-reports/{ref}/decision", headers=rights.staff,
+                       json={"decision": "accepted", "reason": "已与血站核对献血证"})
+    assert rights.score() == before + 10
+    found = rights.client.post(f"/api/v1/voluntary-reports/{ref}/untrue", headers=rights.staff,
+                               json={"reason": "血站复核：该献血证系伪造"})
+    assert found.status_code == 200, found.get_json()
+    assert (found.get_json()["state"], found.get_json()["state_name"]) == ("untrue", "经查不实")
+    records = rights.client.get("/mp/v1/me/records?per_page=100", headers=rights.citizen).get_json()["items"]
+    donation = next(r for r in records if r["type_code"] == "HN_BLOOD_DONATION")
+    false = [r for r in records if r["type_code"] == "CM_FALSE"]
+    assert donation["status"] == "revoked" and len(false) == 1 and false[0]["department"] == "信用中心"
+    assert "血站复核：该献血证系伪造" in false[0]["summary"]
+    assert rights.score() < before
+    assert any(m["kind"] == "voluntary_untrue" for m in rights.messages())
+    again = rights.client.post(f"/api/v1/voluntary-reports/{ref}/untrue", headers=rights.staff,
+                               json={"reason": "重复认定"})
+    assert (again.status_code, again.get_json()["code"]) == (409, "voluntary_report_not_accepted")
+    records = rights.client.get("/mp/v1/me/records?per_page=100", headers=rights.citizen).get_json()["items"]
+    assert len([r for r in records if r["type_code"] == "CM_FALSE"]) == 1
