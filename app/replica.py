@@ -124,8 +124,14 @@ def replica_read(view):
     return wrapper
 
 
-def _sticky_key(actor) -> str:
-    return f"{_STICKY_PREFIX}{actor.type}:{actor.id}"
+def _sticky_keys(actor) -> list[str]:
+    """The person's markers: their account (the actor) and, once known, their citizen file, so that a write through
+    the mini-program keeps a read through 浙里办 on the primary too."""
+    keys = [f"{_STICKY_PREFIX}{actor.type}:{actor.id}"]
+    citizen_id = g.get("citizen_id") or getattr(g.get("citizen"), "id", None)
+    if citizen_id is not None:
+        keys.append(f"{_STICKY_PREFIX}citizen-file:{citizen_id}")
+    return keys
 
 
 def _replica_for_request() -> Engine | None:
@@ -139,7 +145,7 @@ def _replica_for_request() -> Engine | None:
 
         actor = g.get("actor")
         try:
-            own_write = actor is not None and bool(kv.exists(_sticky_key(actor)))
+            own_write = actor is not None and bool(kv.exists(*_sticky_keys(actor)))
         except Exception:  # noqa: BLE001 - the store cannot tell: the primary is always right
             own_write = True
         if own_write:
@@ -196,7 +202,11 @@ def _after_commit(session) -> None:
     from app.extensions import kv
 
     try:
-        kv.set(_sticky_key(actor), "1", px=int(current_app.config["REPLICA_STICKY_SECONDS"] * 1000))
+        milliseconds = int(current_app.config["REPLICA_STICKY_SECONDS"] * 1000)
+        with kv.client.pipeline(transaction=False) as pipe:
+            for key in _sticky_keys(actor):
+                pipe.set(key, "1", px=milliseconds)
+            pipe.execute()
     except Exception as error:  # noqa: BLE001 - the write has committed; only the stickiness is lost
         log.warning("could not remember a write for read-your-writes: %s", type(error).__name__)
         replica.mark_unavailable()  # without the marker, reads of this person must not go to a stale copy

@@ -140,6 +140,7 @@ def records(query):
 @citizen_required()
 @blp.response(200, MpRecordItemSchema)
 @blp.doc(summary="一条信用记录：计分贡献、计分截止日期、状态", security=CITIZEN_AUTH)
+@replica_read
 def record(ref):
     return service.record_view(g.citizen, ref)
 

@@ -11,6 +11,7 @@ from flask import Response, g
 
 from app.partners import attestations
 from app.partners.schemas import AttestationIssuedSchema, AttestationRequestSchema, AttestationViewSchema
+from app.replica import replica_read
 from app.rights import cases, commitments, evidence, messages, objections, repairs, uploads, voluntary, whatif
 from app.rights.api import evidence_response
 from app.rights.commitment_schemas import (
@@ -138,6 +139,7 @@ def me():
 @signed_in()
 @blp.response(200, MpScoreSchema)
 @blp.doc(summary="我的信用分：总分、等级、四个维度及上限", security=ZLB_AUTH)
+@replica_read
 def score():
     body = mp.my_score(g.citizen.id, lambda view: json.dumps(MpScoreSchema().dump(view), ensure_ascii=False))
     return Response(body, mimetype="application/json")
@@ -147,6 +149,7 @@ def score():
 @signed_in()
 @blp.response(200, MpHistorySchema)
 @blp.doc(summary="近12个月的信用分变化（图表数据）", security=ZLB_AUTH)
+@replica_read
 def history():
     return mp.history_view(g.citizen)
 
@@ -155,6 +158,7 @@ def history():
 @signed_in()
 @blp.response(200, MpHintsSchema)
 @blp.doc(summary="如何提升信用分", security=ZLB_AUTH)
+@replica_read
 def hints():
     return mp.hints_view(g.citizen)
 
@@ -164,6 +168,7 @@ def hints():
 @blp.arguments(MpRecordsQuerySchema, location="query")
 @blp.response(200, MpRecordsPageSchema)
 @blp.doc(summary="我的信用记录：可按维度、状态筛选", security=ZLB_AUTH)
+@replica_read
 def records(query):
     return mp.records_page(g.citizen, query["page"], query["per_page"], query["dimension"], query["status"])
 
@@ -173,6 +178,7 @@ def records(query):
 @blp.arguments(ZlbRefQuerySchema, location="query")
 @blp.response(200, MpRecordItemSchema)
 @blp.doc(summary="一条信用记录（ref 为记录编号）", security=ZLB_AUTH)
+@replica_read
 def record(query):
     return mp.record_view(g.citizen, query["ref"])
 
@@ -410,6 +416,7 @@ def submit_voluntary_report(body):
 @blp.response(200, CitizenOffersSchema)
 @blp.doc(summary="我能享受的信易+权益，以及暂不能享受的还差什么；"
                  "给出 lat/lng 时按最近门店由近到远排序", security=ZLB_AUTH)
+@replica_read
 def offers(query):
     near = (query["lat"], query["lng"]) if query["lat"] is not None else None
     return ledger.offers_for(g.citizen, query["scene"], near)

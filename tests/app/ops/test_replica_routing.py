@@ -122,3 +122,20 @@ def test_without_a_replica_nothing_is_routed_or_counted(client, app, wechat, see
     assert _records_total(rights, rights.citizen) == 1
     assert client.get("/metrics").get_data(as_text=True).count("xyf_replica_reads_total{") == before
     assert [_replica_reads(client, target, reason) for target, reason in COUNTS] == counted
+
+
+def test_a_write_in_one_channel_keeps_the_next_read_in_the_other_on_the_primary(routed):
+    """The same person in WeChat and in 浙里办: an objection filed in the mini-program, read straight away in the
+    浙里办 app (another account, the same citizen file)."""
+    from app.citizens import service as citizens
+    from tests.benefits.helpers import zlb_headers
+
+    record = routed.report("wang")
+    with routed.app.app_context():
+        zlb = zlb_headers(citizens.get_by_ref(routed.people["wang"][0]))
+    _outwait_own_writes()
+    assert routed.client.get("/zlb/v1/me/records", headers=zlb).get_json()["total"] == 0  # the empty copy
+
+    assert routed.object(record).status_code == 201
+    items = routed.client.get("/zlb/v1/me/records", headers=zlb).get_json()["items"]
+    assert [item["status"] for item in items if item["ref"] == record] == ["disputed"]
