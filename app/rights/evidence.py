@@ -46,6 +46,9 @@ def validate(files) -> list[Upload]:
                        {"evidence": [f"最多 {limit} 张。"]})
     uploads = []
     for index, storage in enumerate(files):
+        if not callable(getattr(storage, "read", None)):  # a text field where a file belongs
+            raise ApiError(422, "not_a_file", "请以文件形式上传图片（JPG 或 PNG）。",
+                           {"evidence": {str(index): ["不是文件。"]}})
         data = storage.read(max_bytes + 1)
         if len(data) > max_bytes:
             raise ApiError(413, "file_too_large", f"单张图片不能超过 {max_bytes // 1024} KB。",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from app.openapi import MAY_BE_ABSENT
+
 
 class JwkSchema(Schema):
     kty = fields.String(metadata={"description": "密钥类型：OKP"})
@@ -11,7 +13,11 @@ class JwkSchema(Schema):
     x = fields.String(metadata={"description": "公钥（base64url）"})
     kid = fields.String(metadata={"description": "密钥编号，签名头中的 kid 据此选择公钥"})
     use = fields.String(metadata={"description": "用途：sig"})
-    alg = fields.String(metadata={"description": "签名算法"})
+    alg = fields.String(metadata={"description": "签名算法（我们的密钥不写：同一密钥既以 EdDSA 也以 Ed25519 签名）",
+                                  MAY_BE_ABSENT: True})
+    nbf = fields.Integer(metadata={"description": "密钥有效期起（Unix 秒）：此前的签名不予承认", MAY_BE_ABSENT: True})
+    exp = fields.Integer(metadata={"description": "密钥有效期止（Unix 秒）：此后不再用于验签",
+                                   MAY_BE_ABSENT: True})
 
 
 class JwksSchema(Schema):

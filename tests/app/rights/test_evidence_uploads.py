@@ -159,3 +159,11 @@ def test_expired_id_is_refused(rights):
             "record": record, "reason_code": "wrong_facts", "evidence_ids": [old]})
     assert response.status_code == 410 and response.get_json()["code"] == "evidence_expired"
     assert "重新上传" in response.get_json()["message"]
+
+
+def test_a_text_field_where_the_image_belongs_is_refused_not_a_500(rights):
+    """Seen in the fuzz run: ``file`` sent as a text field reached the image check as a string (500)."""
+    upload = rights.client.post("/mp/v1/me/evidence", headers=rights.citizen, content_type="multipart/form-data",
+                                data={"file": "not a file"})
+    assert upload.status_code == 422, upload.get_json()
+    assert upload.get_json()["code"] == "not_a_file" and "文件" in upload.get_json()["message"]
