@@ -71,8 +71,13 @@ def seed(payload: dict, rng: random.Random | None = None) -> dict:
     _departments(payload)
     today = city_today()
     adults = list(db.session.scalars(select(Citizen).where(Citizen.status == "active").order_by(Citizen.id)))
-    elders = sorted(adults, key=lambda c: c.birth_date)[:12]
-    others = [c for c in adults if c not in elders]
+    shown = {person.get("id_number") for person in payload.get("citizens", [])}
+    pii = vault()
+    # The credentials' citizens are the ones a newcomer opens first (their score, their trail): scheme members get
+    # dozens of ledger entries in their trail, which would bury the departments' records there.
+    unlisted = [c for c in adults if pii.decrypt(c.id_cipher, ID_PURPOSE) not in shown]
+    elders = sorted(unlisted, key=lambda c: c.birth_date)[:12]
+    others = [c for c in unlisted if c not in elders]
     rng.shuffle(others)
     # Split evenly when the demo city is small (`demo seed --citizens 40`: the mini-program's tests use it).
     share = min(30, len(others) // 2)
@@ -81,8 +86,6 @@ def seed(payload: dict, rng: random.Random | None = None) -> dict:
     credentials = {"url": "/console/", "schemes": []}
     for code, kind, items, body, prefix, people in plan:
         credentials["schemes"].append(_scheme(code, kind, items, body, prefix, people, rng, today))
-    shown = {person.get("id_number") for person in payload.get("citizens", [])}
-    pii = vault()
     quiet = [c for c in reversed(adults) if pii.decrypt(c.id_cipher, ID_PURPOSE) not in shown][:6]
     _governance_records(payload, quiet, today)  # not the credentials' citizens, whose scores are listed there
     payload["community"] = credentials
